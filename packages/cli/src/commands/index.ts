@@ -1,0 +1,7 @@
+import type { Command } from "commander";
+import { registerCell } from "./cell.ts";
+import { registerParams } from "./params.ts";
+import { registerStart } from "./start.ts";
+
+/** Every command group of the CLI, in the order `--help` lists them. */
+export const commands: ((program: Command) => void)[] = [registerStart, registerCell, registerParams];
