@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { type ColumnMapping, type MeasuredData, parseCsv, toMeasured } from "@coxswain/core";
+import { readTextFile } from "./data.ts";
 
 export function readJsonFile(path: string): unknown {
   let text: string;
@@ -17,13 +18,9 @@ export function readJsonFile(path: string): unknown {
   }
 }
 
+/** Reads a measured CSV (plain or .gz) into charge-positive SI series. */
 export function readMeasuredCsv(path: string, mapping: ColumnMapping = {}): MeasuredData {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
-  }
+  const text = readTextFile(path);
   try {
     return toMeasured(parseCsv(text), mapping);
   } catch (e) {

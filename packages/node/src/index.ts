@@ -1,2 +1,3 @@
+export * from "./data.ts";
 export * from "./files.ts";
 export * from "./params.ts";
