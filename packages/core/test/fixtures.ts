@@ -15,8 +15,22 @@ export function testCellFile(overrides: Record<string, unknown> = {}): CellParam
     },
     dUdT_VperK: { soc: [0, 0.5, 1], values: [-0.0002, 0.0001, 0.00005] },
     r0Ohm: {
-      charge: { soc: [0, 0.5, 1], tempC: [0, 25], values: [[0.06, 0.05, 0.055], [0.035, 0.03, 0.032]] },
-      discharge: { soc: [0, 0.5, 1], tempC: [0, 25], values: [[0.065, 0.052, 0.057], [0.038, 0.031, 0.033]] },
+      charge: {
+        soc: [0, 0.5, 1],
+        tempC: [0, 25],
+        values: [
+          [0.06, 0.05, 0.055],
+          [0.035, 0.03, 0.032],
+        ],
+      },
+      discharge: {
+        soc: [0, 0.5, 1],
+        tempC: [0, 25],
+        values: [
+          [0.065, 0.052, 0.057],
+          [0.038, 0.031, 0.033],
+        ],
+      },
     },
     rc: [
       { rOhm: { soc: [0, 1], values: [0.02, 0.015] }, cF: { soc: [0, 1], values: [1000, 1500] } },
@@ -24,7 +38,12 @@ export function testCellFile(overrides: Record<string, unknown> = {}): CellParam
     ],
     arrheniusEaJperMol: 30000,
     hysteresis: { mV: { soc: [0, 0.5, 1], values: [0.02, 0.012, 0.01] }, m0V: 0.003, gamma: 120 },
-    thermal: { cellHeatCapacityJperK: 40, caseHeatCapacityJperK: 5, cellToCaseWperK: 1.5, caseToAmbientWperK: 0.1 },
+    thermal: {
+      cellHeatCapacityJperK: 40,
+      caseHeatCapacityJperK: 5,
+      cellToCaseWperK: 1.5,
+      caseToAmbientWperK: 0.1,
+    },
     limits: {
       voltageMinV: 2.5,
       voltageMaxV: 4.2,
