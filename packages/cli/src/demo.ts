@@ -14,7 +14,9 @@ export function runDemo(): void {
   const ambient = celsiusToKelvin(25);
   const cell = new CellArray(model, 1, { soc: 1, tempK: ambient });
   const vMin = model.limits.voltageMinV;
-  console.log(`coxswain: ${name} (${model.capacityAh} Ah) through repeated US06 cycles from full charge at 25 °C`);
+  console.log(
+    `coxswain: ${name} (${model.capacityAh} Ah) through repeated US06 cycles from full charge at 25 °C`,
+  );
   console.log("cycle   SOC    Vmin [V]  Vmax [V]  T [°C]  energy out [Wh]  heat [Wh]");
   let done = false;
   let cycles = 0;
