@@ -1,3 +1,4 @@
+export * from "./can/index.ts";
 export * from "./cell/model.ts";
 export * from "./cell/params.ts";
 export * from "./cell/simulate.ts";

@@ -1,0 +1,202 @@
+/**
+ * Encoding and decoding of DBC signals. Physical value = raw · scale + offset; raw values are two's-complement
+ * when signed. Raw values are exact up to 53 bits (JavaScript numbers); longer signals decode to the nearest
+ * double. Encoding rounds to the signal's resolution and refuses values outside the DBC range or the raw
+ * range, naming the signal, the value and what is allowed.
+ */
+import type { Dbc, DbcMessage, DbcSignal } from "./dbc.ts";
+import { signalBitPositions } from "./dbc.ts";
+import { type CanFrame, canFrame } from "./frame.ts";
+
+export type SignalValues = Record<string, number>;
+
+export class CanCodecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CanCodecError";
+  }
+}
+
+/** Smallest and largest raw integer a signal can carry. */
+export function rawRange(sig: DbcSignal): { min: number; max: number } {
+  return sig.signed
+    ? { min: -(2 ** (sig.length - 1)), max: 2 ** (sig.length - 1) - 1 }
+    : { min: 0, max: 2 ** sig.length - 1 };
+}
+
+/** True when the DBC gives a physical range ([0|0] means none). */
+const hasRange = (sig: DbcSignal): boolean => sig.min !== 0 || sig.max !== 0;
+
+interface CompiledSignal {
+  sig: DbcSignal;
+  /** Frame bit positions from LSB to MSB of the signal. */
+  bits: Int32Array;
+}
+
+interface CompiledMessage {
+  msg: DbcMessage;
+  signals: CompiledSignal[];
+  multiplexer?: CompiledSignal;
+}
+
+function compile(msg: DbcMessage): CompiledMessage {
+  const signals = msg.signals.map((sig) => ({
+    sig,
+    bits: Int32Array.from(signalBitPositions(sig.startBit, sig.length, sig.byteOrder)),
+  }));
+  return { msg, signals, multiplexer: signals.find((s) => s.sig.isMultiplexer) };
+}
+
+function readRaw(data: Uint8Array, s: CompiledSignal): number {
+  let raw = 0;
+  let weight = 1;
+  const bits = s.bits;
+  for (let i = 0; i < bits.length; i++) {
+    const p = bits[i];
+    if ((data[p >> 3] >> (p & 7)) & 1) raw += weight;
+    weight *= 2;
+  }
+  if (s.sig.signed && raw >= weight / 2) raw -= weight;
+  return raw;
+}
+
+function writeRaw(data: Uint8Array, s: CompiledSignal, raw: number): void {
+  // Two's complement of a negative value in `length` bits, then peel bits off from the LSB.
+  let u = raw < 0 ? raw + 2 ** s.sig.length : raw;
+  const bits = s.bits;
+  for (let i = 0; i < bits.length; i++) {
+    const p = bits[i];
+    const bit = u % 2;
+    u = (u - bit) / 2;
+    if (bit) data[p >> 3] |= 1 << (p & 7);
+    else data[p >> 3] &= ~(1 << (p & 7));
+  }
+}
+
+export const rawToPhysical = (sig: DbcSignal, raw: number): number => raw * sig.scale + sig.offset;
+
+/** Physical (number, or a value-table name) to raw integer, checked against the DBC and raw ranges. */
+export function physicalToRaw(sig: DbcSignal, value: number | string, where: string): number {
+  if (typeof value === "string") {
+    for (const [raw, name] of sig.choices) if (name === value) return raw;
+    const names = [...sig.choices.values()].map((n) => JSON.stringify(n)).join(", ");
+    throw new CanCodecError(
+      `${where}: got ${JSON.stringify(value)}, expected a number${names ? ` or one of ${names}` : ""}`,
+    );
+  }
+  if (typeof value !== "number" || !Number.isFinite(value))
+    throw new CanCodecError(`${where}: got ${String(value)}, expected a finite number`);
+  const halfStep = Math.abs(sig.scale) / 2;
+  if (hasRange(sig) && (value < sig.min - halfStep || value > sig.max + halfStep))
+    throw new CanCodecError(
+      `${where}: got ${value}, expected ${sig.min}…${sig.max}${sig.unit ? ` ${sig.unit}` : ""}`,
+    );
+  const raw = Math.round((value - sig.offset) / sig.scale);
+  const r = rawRange(sig);
+  if (raw < r.min || raw > r.max)
+    throw new CanCodecError(
+      `${where}: got ${value}, which needs raw ${raw} outside ${r.min}…${r.max} (${sig.length}-bit ${sig.signed ? "signed" : "unsigned"})`,
+    );
+  return raw;
+}
+
+/** Encodes and decodes the messages of one DBC. */
+export class DbcCodec {
+  private readonly byName = new Map<string, CompiledMessage>();
+  /** Keyed by id, with 2^29 added for extended ids so the two spaces do not collide. */
+  private readonly byKey = new Map<number, CompiledMessage>();
+
+  constructor(readonly dbc: Dbc) {
+    for (const m of dbc.messages) {
+      const c = compile(m);
+      this.byName.set(m.name, c);
+      this.byKey.set(frameKey(m.id, m.extended), c);
+    }
+  }
+
+  message(name: string): DbcMessage {
+    return this.compiled(name).msg;
+  }
+
+  /** The message a frame carries, if the DBC defines it. */
+  messageOf(frame: CanFrame): DbcMessage | undefined {
+    return this.byKey.get(frameKey(frame.id, frame.extended))?.msg;
+  }
+
+  private compiled(name: string): CompiledMessage {
+    const c = this.byName.get(name);
+    if (!c) throw new CanCodecError(`no message named ${JSON.stringify(name)} in the DBC`);
+    return c;
+  }
+
+  /**
+   * Encodes a message. Every signal present for the given multiplexer value must be given (a limit is never
+   * filled in silently); signals of other multiplexer values must not be.
+   */
+  encode(name: string, values: Record<string, number | string>): CanFrame {
+    const c = this.compiled(name);
+    const data = new Uint8Array(c.msg.length);
+    let muxRaw: number | undefined;
+    if (c.multiplexer) {
+      const ms = c.multiplexer.sig;
+      const v = values[ms.name];
+      if (v === undefined)
+        throw new CanCodecError(`${name}.${ms.name}: missing, the multiplexer must be given`);
+      muxRaw = physicalToRaw(ms, v, `${name}.${ms.name}`);
+    }
+    for (const key of Object.keys(values))
+      if (!c.signals.some((s) => s.sig.name === key))
+        throw new CanCodecError(
+          `${name}.${key}: no such signal (signals: ${c.signals.map((s) => s.sig.name).join(", ")})`,
+        );
+    for (const s of c.signals) {
+      const where = `${name}.${s.sig.name}`;
+      const active = s.sig.multiplexValue === undefined || s.sig.multiplexValue === muxRaw;
+      const v = values[s.sig.name];
+      if (!active) {
+        if (v !== undefined)
+          throw new CanCodecError(
+            `${where}: present only when the multiplexer is ${s.sig.multiplexValue}, not ${muxRaw}`,
+          );
+        continue;
+      }
+      if (v === undefined) throw new CanCodecError(`${where}: missing`);
+      writeRaw(data, s, physicalToRaw(s.sig, v, where));
+    }
+    return canFrame(c.msg.id, data, c.msg.extended);
+  }
+
+  /**
+   * Decodes a frame into physical values (only the signals present for its multiplexer value), or undefined
+   * when the DBC has no such message. A frame shorter than the message throws.
+   */
+  decode(frame: CanFrame): { message: DbcMessage; values: SignalValues } | undefined {
+    const c = this.byKey.get(frameKey(frame.id, frame.extended));
+    if (!c) return undefined;
+    if (frame.data.length < c.msg.length)
+      throw new CanCodecError(
+        `${c.msg.name}: frame has ${frame.data.length} bytes, the DBC needs ${c.msg.length}`,
+      );
+    const values: SignalValues = {};
+    const muxRaw = c.multiplexer ? readRaw(frame.data, c.multiplexer) : undefined;
+    for (const s of c.signals) {
+      if (s.sig.multiplexValue !== undefined && s.sig.multiplexValue !== muxRaw) continue;
+      values[s.sig.name] = rawToPhysical(s.sig, readRaw(frame.data, s));
+    }
+    return { message: c.msg, values };
+  }
+
+  /** Raw integer values of a frame's signals (for bit-exact comparisons). */
+  decodeRaw(frame: CanFrame): SignalValues | undefined {
+    const c = this.byKey.get(frameKey(frame.id, frame.extended));
+    if (!c || frame.data.length < c.msg.length) return undefined;
+    const muxRaw = c.multiplexer ? readRaw(frame.data, c.multiplexer) : undefined;
+    const values: SignalValues = {};
+    for (const s of c.signals)
+      if (s.sig.multiplexValue === undefined || s.sig.multiplexValue === muxRaw)
+        values[s.sig.name] = readRaw(frame.data, s);
+    return values;
+  }
+}
+
+const frameKey = (id: number, extended: boolean): number => (extended ? id + 2 ** 29 : id);
