@@ -3,6 +3,7 @@ export * from "./cell/model.ts";
 export * from "./cell/params.ts";
 export * from "./cell/simulate.ts";
 export * from "./cell/table.ts";
+export * from "./estimate/index.ts";
 export * from "./io/csv.ts";
 export * from "./math/interp.ts";
 export * from "./random.ts";

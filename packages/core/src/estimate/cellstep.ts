@@ -1,0 +1,121 @@
+/**
+ * The coxswain cell model (DESIGN.md §4, `CellArray.linearize/commit`) written out for the estimators: one step's
+ * coefficients at the start-of-step SOC and temperature, and the terminal voltage they imply.
+ *
+ * Filter state x = [z, v_1 … v_n, h] (h only when the set has hysteresis). Over a step of length dt with current I:
+ *   z' = z + dzdI·I                     dzdI = η(I)·dt / (3600·Q)
+ *   v_k' = a_k·v_k + b_k·I              a_k = exp(−dt/(R_k·C_k)), b_k = R_k·(1 − a_k)
+ *   V  = OCV(z', T) + M0·s' + M·h + Σ v_k' + R0·I
+ *   h' = A_h·h + (1 − A_h)·sgn(I)       A_h = exp(−|η·I·γ·dt/(3600·Q)|)
+ * The voltage sees h from the START of the step, so the estimators move z and v, update with V, and only then move
+ * h: the same equations as the cell model, in an order that keeps the measurement a function of the state.
+ */
+import { ocvAt } from "../cell/model.ts";
+import type { CellModel } from "../cell/params.ts";
+import { SECONDS_PER_HOUR } from "../units.ts";
+
+/** Coefficients of one model step, refilled in place (no allocation per step). */
+export class StepCoefficients {
+  /** SOC change per ampere over the step. */
+  dzdI = 0;
+  /** RC decay factors and input gains, one per branch. */
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+  /** Ohmic resistance, Ω; the sum R0 + Σ R_k, Ω. */
+  r0 = 0;
+  rTotal = 0;
+  /** Hysteresis magnitudes (V), decay factor and target of h over the step, and the instantaneous sign s'. */
+  m = 0;
+  m0 = 0;
+  hDecay = 1;
+  hTarget = 0;
+  s = 0;
+
+  constructor(nRc: number) {
+    this.a = new Float64Array(nRc);
+    this.b = new Float64Array(nRc);
+  }
+}
+
+/** Number of filter states for a cell model: SOC, RC voltages, hysteresis. */
+export function stateSize(m: CellModel): number {
+  return 1 + m.rc.length + (m.hysteresis ? 1 : 0);
+}
+
+/**
+ * Fills `c` for a step of length dt at start-of-step SOC z and temperature tK, current I, with the instantaneous
+ * hysteresis sign before the step `sPrev`. `capacityAh` lets a health estimator substitute its own capacity.
+ */
+export function stepCoefficients(
+  m: CellModel,
+  z: number,
+  tK: number,
+  currentA: number,
+  dt: number,
+  sPrev: number,
+  capacityAh: number,
+  c: StepCoefficients,
+): void {
+  const dir = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
+  const eta = dir > 0 ? m.coulombicEfficiency : 1;
+  const q = SECONDS_PER_HOUR * capacityAh;
+  c.dzdI = (eta * dt) / q;
+  c.r0 = m.r0.at(z, tK, dir);
+  let rTotal = c.r0;
+  for (let k = 0; k < m.rc.length; k++) {
+    const b = m.rc[k];
+    const rk = b.r.at(z, tK, dir);
+    const tau = rk * b.c.at(z, tK);
+    const a = tau > 0 ? Math.exp(-dt / tau) : 0;
+    c.a[k] = a;
+    c.b[k] = rk * (1 - a);
+    rTotal += rk;
+  }
+  c.rTotal = rTotal;
+  const hy = m.hysteresis;
+  if (hy) {
+    c.m = hy.m.at(z, tK);
+    c.m0 = hy.m0.at(z, tK);
+    c.hDecay = Math.exp(-Math.abs((eta * currentA * hy.gamma * dt) / q));
+    c.hTarget = dir;
+    c.s = Math.abs(currentA) > hy.thresholdA ? dir : sPrev;
+  } else {
+    c.m = 0;
+    c.m0 = 0;
+    c.hDecay = 1;
+    c.hTarget = 0;
+    c.s = 0;
+  }
+}
+
+/** Terminal voltage at the end of the step from the moved state (z', v') and the start-of-step h. */
+export function terminalVoltage(
+  m: CellModel,
+  c: StepCoefficients,
+  x: ArrayLike<number>,
+  tK: number,
+  currentA: number,
+): number {
+  let v = ocvAt(m, x[0], tK) + c.r0 * currentA + c.m0 * c.s;
+  const n = m.rc.length;
+  for (let k = 0; k < n; k++) v += x[1 + k];
+  if (m.hysteresis) v += c.m * x[1 + n];
+  return v;
+}
+
+/**
+ * SOC whose OCV at temperature tK equals `ocvV` (bisection on the monotone OCV curve), clamped to [0, 1].
+ * Used to anchor the SOC at rest.
+ */
+export function socFromOcv(m: CellModel, ocvV: number, tK: number): number {
+  let lo = 0;
+  let hi = 1;
+  if (ocvV <= ocvAt(m, lo, tK)) return lo;
+  if (ocvV >= ocvAt(m, hi, tK)) return hi;
+  for (let i = 0; i < 50; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (ocvAt(m, mid, tK) < ocvV) lo = mid;
+    else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}

@@ -1,0 +1,176 @@
+/**
+ * Coulomb counting with current-offset compensation, rest detection and OCV recalibration.
+ *
+ * - Counting: z += η(I)·(I − offset)·dt / (3600·Q), with the current of a sample applied over the interval that
+ *   ends at its own time stamp (time-aligned samples; see alignSamples and docs/estimation.md).
+ * - Offset: a known offset is subtracted; while the current is known to be zero (contactors open) the offset is
+ *   learned as a running mean of what the sensor reads.
+ * - Rest: once |I| has stayed below the rest threshold for three of the slowest RC time constants (at least
+ *   `restMinS`), the terminal voltage minus the modelled RC and hysteresis voltages is an OCV; the OCV table at
+ *   the measured temperature turns it into a SOC, which is fused with the count by their variances. Later checks
+ *   in the same rest refine that fusion instead of counting the same evidence twice.
+ */
+import { ocvSlope } from "../cell/model.ts";
+import type { CellModel } from "../cell/params.ts";
+import { StepCoefficients, socFromOcv, stepCoefficients } from "./cellstep.ts";
+import { type FilterTuning, resolveTuning, socProcessVariance } from "./tuning.ts";
+
+export interface CoulombCounterOptions {
+  soc: number;
+  socSigma?: number;
+  capacityAh?: number;
+  /** Known current-sensor offset, A (subtracted from every reading). */
+  currentOffsetA?: number;
+  /** |I| below this counts as rest, A (default C/100). */
+  restCurrentA?: number;
+  /** Shortest rest before an OCV reading is trusted, s. */
+  restMinS?: number;
+  /** Time constant of the offset learning while the current is known to be zero, s. */
+  offsetLearnS?: number;
+  tuning?: Partial<FilterTuning>;
+}
+
+export class CoulombCounter {
+  readonly model: CellModel;
+  readonly tuning: FilterTuning;
+  readonly capacityAh: number;
+  soc: number;
+  /** Variance of the SOC. */
+  socVariance: number;
+  currentOffsetA: number;
+  /** Modelled RC voltages and hysteresis, tracked open-loop from the current to correct rest voltages. */
+  readonly vrc: Float64Array;
+  h = 0;
+  private s = 0;
+  private readonly restCurrentA: number;
+  private readonly restMinS: number;
+  private readonly offsetLearnS: number;
+  private readonly coef: StepCoefficients;
+  private restS = 0;
+  private nextCheckS = 0;
+  private socAtRestStart = 0;
+  private varAtRestStart = 0;
+  private countedInRest = 0;
+  /** Number of OCV recalibrations so far. */
+  recalibrations = 0;
+
+  constructor(model: CellModel, o: CoulombCounterOptions) {
+    if (!(o.soc >= 0 && o.soc <= 1)) throw new Error(`initial SOC ${o.soc} is not a fraction in [0, 1]`);
+    this.model = model;
+    this.tuning = resolveTuning(model, o.tuning);
+    this.capacityAh = o.capacityAh ?? model.capacityAh;
+    this.soc = o.soc;
+    this.socVariance = (o.socSigma ?? this.tuning.initialSocSigma) ** 2;
+    this.currentOffsetA = o.currentOffsetA ?? 0;
+    this.restCurrentA = o.restCurrentA ?? model.capacityAh / 100;
+    this.restMinS = o.restMinS ?? 300;
+    this.offsetLearnS = o.offsetLearnS ?? 60;
+    this.vrc = new Float64Array(model.rc.length);
+    this.coef = new StepCoefficients(model.rc.length);
+  }
+
+  get socSigma(): number {
+    return Math.sqrt(this.socVariance);
+  }
+
+  /**
+   * One sample: dt since the previous one, measured current and voltage, cell temperature. With
+   * `currentKnownZero` (contactors open) the reading teaches the offset and nothing is counted.
+   */
+  step(dt: number, measuredA: number, voltageV: number, tempK: number, currentKnownZero = false): void {
+    if (currentKnownZero && dt > 0) {
+      const w = dt / (dt + this.offsetLearnS);
+      this.currentOffsetA += w * (measuredA - this.currentOffsetA);
+    }
+    const i = currentKnownZero ? 0 : measuredA - this.currentOffsetA;
+    const m = this.model;
+    const c = this.coef;
+    stepCoefficients(m, this.soc, tempK, i, dt, this.s, this.capacityAh, c);
+    const dz = c.dzdI * i;
+    this.soc += dz;
+    this.socVariance += socProcessVariance(this.tuning, i, c.dzdI, dt);
+    let tauMax = 0;
+    for (let k = 0; k < this.vrc.length; k++) {
+      this.vrc[k] = c.a[k] * this.vrc[k] + c.b[k] * i;
+      // a = exp(−dt/τ) gives τ back without a second table look-up.
+      if (c.a[k] > 0 && c.a[k] < 1 && dt > 0) tauMax = Math.max(tauMax, -dt / Math.log(c.a[k]));
+    }
+    const vHys = c.m0 * c.s + c.m * this.h;
+    this.h = c.hDecay * this.h + (1 - c.hDecay) * c.hTarget;
+    this.s = c.s;
+
+    if (Math.abs(i) >= this.restCurrentA) {
+      this.restS = 0;
+      return;
+    }
+    if (this.restS === 0) {
+      this.socAtRestStart = this.soc - dz;
+      this.varAtRestStart = this.socVariance;
+      this.countedInRest = 0;
+      this.nextCheckS = Math.max(this.restMinS, 3 * tauMax);
+    }
+    this.restS += dt;
+    this.countedInRest += dz;
+    if (this.restS >= this.nextCheckS) {
+      this.recalibrate(voltageV, vHys, tempK);
+      this.nextCheckS = this.restS * 2;
+    }
+  }
+
+  private recalibrate(voltageV: number, vHys: number, tempK: number): void {
+    let ocv = voltageV - vHys;
+    let vRc = 0;
+    for (let k = 0; k < this.vrc.length; k++) vRc += this.vrc[k];
+    ocv -= vRc;
+    const zOcv = socFromOcv(this.model, ocv, tempK);
+    const slope = Math.max(ocvSlope(this.model, zOcv, tempK), 1e-3);
+    const t = this.tuning;
+    // Voltage error of the OCV reading: sensor, OCV table, what is left of the RC and hysteresis corrections.
+    const hy = this.model.hysteresis;
+    const hysUnc = hy ? 0.3 * Math.abs(vHys) : 0;
+    const ocvVar = t.voltageNoiseV ** 2 + t.modelErrorV ** 2 + (0.3 * vRc) ** 2 + hysUnc * hysUnc;
+    const zVar = ocvVar / (slope * slope);
+    const prior = this.socAtRestStart + this.countedInRest;
+    const pVar = this.varAtRestStart;
+    const k = pVar / (pVar + zVar);
+    this.soc = prior + k * (zOcv - prior);
+    this.socVariance = (1 - k) * pVar;
+    this.recalibrations++;
+  }
+}
+
+/**
+ * Time alignment: returns the series re-sampled at t_k + lagS (linear interpolation, held at the ends). Use it
+ * when one sensor's samples lag another's by a known time, e.g. a filtered current channel lagging the voltage
+ * channel, so that the current and voltage of a row describe the same instant.
+ */
+export function alignSamples(
+  timeS: ArrayLike<number>,
+  values: ArrayLike<number>,
+  lagS: number,
+): Float64Array {
+  const n = timeS.length;
+  const out = new Float64Array(n);
+  let j = 0;
+  for (let k = 0; k < n; k++) {
+    const t = timeS[k] + lagS;
+    if (t <= timeS[0]) out[k] = values[0];
+    else if (t >= timeS[n - 1]) out[k] = values[n - 1];
+    else {
+      while (j < n - 2 && timeS[j + 1] <= t) j++;
+      while (j > 0 && timeS[j] > t) j--;
+      const w = (t - timeS[j]) / (timeS[j + 1] - timeS[j]);
+      out[k] = values[j] + w * (values[j + 1] - values[j]);
+    }
+  }
+  return out;
+}
+
+/**
+ * SOC at the moment of computation when the newest sample is `ageS` old: the estimate belongs to the sample's
+ * time stamp, and the charge that flowed since is extrapolated with the newest current.
+ */
+export function socNow(soc: number, currentA: number, ageS: number, capacityAh: number, eta = 1): number {
+  const e = currentA > 0 ? eta : 1;
+  return soc + (e * currentA * ageS) / (3600 * capacityAh);
+}

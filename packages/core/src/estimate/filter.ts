@@ -1,0 +1,204 @@
+/**
+ * What the SOC filters share: state and covariance storage, the robust scalar measurement update (innovation
+ * gating, covariance inflation on large innovations, symmetrisation, clamping), the hysteresis move after the
+ * update (see cellstep.ts for why it comes last) and the consistency outputs (σ, innovation, NIS).
+ *
+ * Each filter (extended Kalman, central-difference sigma-point) supplies only how it predicts the state and the
+ * measurement with their covariances.
+ */
+import type { CellModel } from "../cell/params.ts";
+import { StepCoefficients, stateSize, stepCoefficients } from "./cellstep.ts";
+import { type FilterTuning, resolveTuning, socProcessVariance, voltageVariance } from "./tuning.ts";
+
+export interface SocFilterInit {
+  /** Initial SOC estimate, fraction. */
+  soc: number;
+  /** σ of that estimate (default from the tuning). */
+  socSigma?: number;
+  /** Capacity the filter counts with, A·h (default the parameter set's). */
+  capacityAh?: number;
+}
+
+/** One step of a SOC filter: time step, measured current (A, charge +), voltage (V) and cell temperature (K). */
+export interface SocFilter {
+  readonly soc: number;
+  readonly socSigma: number;
+  step(dt: number, currentA: number, voltageV: number, tempK: number): void;
+  /** Last step's consistency outputs. */
+  readonly innovationV: number;
+  readonly innovationVariance: number;
+  readonly nis: number;
+  readonly skipped: boolean;
+  readonly inflated: boolean;
+}
+
+export abstract class SocFilterBase implements SocFilter {
+  readonly model: CellModel;
+  readonly tuning: FilterTuning;
+  /** Number of states: SOC, RC voltages, hysteresis. */
+  readonly n: number;
+  readonly nRc: number;
+  readonly hasHysteresis: boolean;
+  /** State [z, v_1 … v_n, h]. */
+  readonly x: Float64Array;
+  /** Covariance, row-major n × n. */
+  readonly p: Float64Array;
+  capacityAh: number;
+
+  innovationV = 0;
+  innovationVariance = 0;
+  nis = 0;
+  skipped = false;
+  inflated = false;
+  /** Predicted terminal voltage of the last step, V. */
+  voltagePredictedV = 0;
+
+  /** Instantaneous hysteresis sign held between steps. */
+  protected s = 0;
+  protected readonly coef: StepCoefficients;
+  /** P·Hᵀ (cross-covariance of state and voltage) of the current step. */
+  protected readonly pxy: Float64Array;
+  private skippedRun = 0;
+
+  constructor(model: CellModel, init: SocFilterInit, tuning: Partial<FilterTuning> = {}) {
+    if (!(init.soc >= 0 && init.soc <= 1))
+      throw new Error(`initial SOC ${init.soc} is not a fraction in [0, 1] (give 0.8, not 80)`);
+    this.model = model;
+    this.tuning = resolveTuning(model, tuning);
+    this.n = stateSize(model);
+    this.nRc = model.rc.length;
+    this.hasHysteresis = model.hysteresis !== null;
+    this.capacityAh = init.capacityAh ?? model.capacityAh;
+    this.x = new Float64Array(this.n);
+    this.x[0] = init.soc;
+    this.p = new Float64Array(this.n * this.n);
+    const sz = init.socSigma ?? this.tuning.initialSocSigma;
+    this.p[0] = sz * sz;
+    // RC voltages start relaxed but unknown to a few mV; hysteresis unknown within its range.
+    for (let k = 1; k <= this.nRc; k++) this.p[k * this.n + k] = 1e-5;
+    if (this.hasHysteresis) this.p[this.n * this.n - 1] = 0.25;
+    this.coef = new StepCoefficients(this.nRc);
+    this.pxy = new Float64Array(this.n);
+  }
+
+  get soc(): number {
+    return this.x[0];
+  }
+
+  get socSigma(): number {
+    return Math.sqrt(this.p[0]);
+  }
+
+  step(dt: number, currentA: number, voltageV: number, tempK: number): void {
+    const c = this.coef;
+    stepCoefficients(this.model, this.x[0], tempK, currentA, dt, this.s, this.capacityAh, c);
+    this.predict(dt, currentA, tempK);
+    this.p[0] += socProcessVariance(this.tuning, currentA, c.dzdI, dt);
+    const r = voltageVariance(this.tuning, c.rTotal, c.r0, currentA);
+    this.update(voltageV, r, currentA, tempK);
+    this.moveHysteresis();
+    this.s = c.s;
+  }
+
+  /** Moves z and v over the step (coefficients in this.coef) and their covariance, process noise included. */
+  protected abstract predict(dt: number, currentA: number, tempK: number): void;
+
+  /**
+   * Predicts the voltage from the moved state: fills this.pxy with cov(x, V) and returns [mean, variance]
+   * through the two fields below.
+   */
+  protected abstract predictVoltage(currentA: number, tempK: number): void;
+  protected yMean = 0;
+  protected yVar = 0;
+
+  /** Adds the white-current-noise part of the process noise: G·σ_I²·Gᵀ with G = [dzdI, b_1 … b_n, 0]. */
+  protected addCurrentNoise(): void {
+    const n = this.n;
+    const c = this.coef;
+    const q = this.tuning.currentNoiseA ** 2;
+    // p[0] gets its share from socProcessVariance; the RC rows and the SOC–RC cross terms are added here.
+    for (let k = 0; k < this.nRc; k++) {
+      const gk = c.b[k];
+      const i = 1 + k;
+      this.p[i] += c.dzdI * gk * q;
+      this.p[i * n] += c.dzdI * gk * q;
+      for (let l = 0; l < this.nRc; l++) this.p[i * n + 1 + l] += gk * c.b[l] * q;
+    }
+  }
+
+  private update(voltageV: number, r: number, currentA: number, tempK: number): void {
+    const t = this.tuning;
+    this.predictVoltage(currentA, tempK);
+    let s = this.yVar + r;
+    const e = voltageV - this.yMean;
+    this.voltagePredictedV = this.yMean;
+    this.innovationV = e;
+    this.innovationVariance = s;
+    this.nis = (e * e) / s;
+    this.skipped = false;
+    this.inflated = false;
+    if (this.nis > t.nisGate && this.skippedRun < t.maxSkipped) {
+      // A single wild sample (spike, dropout): do not let it move the state.
+      this.skipped = true;
+      this.skippedRun++;
+      return;
+    }
+    this.skippedRun = 0;
+    if (this.nis > t.nisInflate && t.inflationFactor > 1) {
+      // Persistent large innovations mean the SOC is further off than P says: widen P's SOC entries.
+      const f = Math.sqrt(t.inflationFactor);
+      const n = this.n;
+      for (let j = 0; j < n; j++) {
+        this.p[j] *= f;
+        this.p[j * n] *= f;
+      }
+      this.predictVoltage(currentA, tempK);
+      s = this.yVar + r;
+      this.innovationVariance = s;
+      this.inflated = true;
+    }
+    const n = this.n;
+    const p = this.p;
+    const g = this.pxy;
+    for (let i = 0; i < n; i++) this.x[i] += (g[i] / s) * e;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) p[i * n + j] -= (g[i] * g[j]) / s;
+    this.clampAndSymmetrise();
+  }
+
+  private moveHysteresis(): void {
+    if (!this.hasHysteresis) return;
+    const n = this.n;
+    const c = this.coef;
+    const ih = n - 1;
+    const a = c.hDecay;
+    this.x[ih] = a * this.x[ih] + (1 - a) * c.hTarget;
+    for (let j = 0; j < n; j++) {
+      this.p[ih * n + j] *= a;
+      this.p[j * n + ih] *= a;
+    }
+    this.p[ih * n + ih] += this.tuning.hysteresisNoise ** 2;
+    if (this.x[ih] > 1) this.x[ih] = 1;
+    else if (this.x[ih] < -1) this.x[ih] = -1;
+  }
+
+  private clampAndSymmetrise(): void {
+    const n = this.n;
+    const p = this.p;
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const m = 0.5 * (p[i * n + j] + p[j * n + i]);
+        p[i * n + j] = m;
+        p[j * n + i] = m;
+      }
+      // Rounding must never leave a negative variance.
+      if (!(p[i * n + i] > 1e-14)) p[i * n + i] = 1e-14;
+    }
+    if (this.x[0] < 0) this.x[0] = 0;
+    else if (this.x[0] > 1) this.x[0] = 1;
+    if (this.hasHysteresis) {
+      const ih = n - 1;
+      if (this.x[ih] > 1) this.x[ih] = 1;
+      else if (this.x[ih] < -1) this.x[ih] = -1;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { alignSamples, CoulombCounter, socNow } from "../src/estimate/index.ts";
+import { syntheticRun } from "./estimate-synthetic.ts";
+import { testCell } from "./fixtures.ts";
+
+const model = testCell();
+
+test("coulomb counting: SOC moves by ∫I dt / (3600·Q) with η on charge (closed form)", () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          dt: fc.double({ min: 0.01, max: 10, noNaN: true }),
+          i: fc.double({ min: -10, max: 3, noNaN: true }),
+        }),
+        {
+          minLength: 1,
+          maxLength: 50,
+        },
+      ),
+      (steps) => {
+        const cc = new CoulombCounter(model, { soc: 0.5, restCurrentA: 0 });
+        let ah = 0;
+        for (const s of steps) {
+          cc.step(s.dt, s.i, 3.7, 298.15);
+          ah += ((s.i > 0 ? model.coulombicEfficiency : 1) * s.i * s.dt) / 3600;
+        }
+        assert.ok(Math.abs(cc.soc - (0.5 + ah / model.capacityAh)) < 1e-12);
+      },
+    ),
+  );
+});
+
+test("coulomb counting: an offset learned while the current is known to be zero is removed afterwards", () => {
+  const cc = new CoulombCounter(model, { soc: 0.8, restCurrentA: 0, offsetLearnS: 30 });
+  for (let k = 0; k < 600; k++) cc.step(1, 0.05, 3.9, 298.15, true); // contactors open, sensor reads 50 mA
+  assert.ok(Math.abs(cc.currentOffsetA - 0.05) < 1e-6, `offset ${cc.currentOffsetA}`);
+  for (let k = 0; k < 3600; k++) cc.step(1, -1 + 0.05, 3.7, 298.15);
+  assert.ok(Math.abs(cc.soc - (0.8 - 1 / model.capacityAh)) < 1e-6, `SOC ${cc.soc}`);
+});
+
+test("coulomb counting: a rest recalibrates a wrong SOC from the OCV, hysteresis and temperature corrected", () => {
+  for (const tempK of [273.15, 298.15]) {
+    // Truth from the cell model (with hysteresis and RC) at this temperature: driving, then two hours of rest
+    // (the slowest RC branch needs over an hour to settle at 0 °C).
+    const run = syntheticRun(model, {
+      seed: 11,
+      seconds: 6 * 3600,
+      initialSoc: 0.9,
+      tempK,
+      restS: 7200,
+      restEveryS: 4 * 3600,
+    });
+    // Start 10 points wrong; without rests the error would stay 10 points.
+    const cc = new CoulombCounter(model, { soc: 0.8, socSigma: 0.1 });
+    let errAfterRest = Number.NaN;
+    for (let k = 0; k < run.timeS.length; k++) {
+      cc.step(k === 0 ? 0 : 1, run.currentA[k], run.voltageV[k], tempK);
+      if (k === 6 * 3600) errAfterRest = cc.soc - run.trueSoc[k];
+    }
+    assert.ok(cc.recalibrations >= 1, "no recalibration happened");
+    assert.ok(Math.abs(errAfterRest) < 0.01, `error after the rest at ${tempK} K: ${errAfterRest}`);
+  }
+});
+
+test("time alignment: a ramp re-sampled with a lag is the ramp at t + lag; SOC extrapolates to 'now'", () => {
+  const t = [0, 1, 2, 4, 8];
+  const y = t.map((x) => 3 * x + 1);
+  const a = alignSamples(t, y, 0.5);
+  for (let k = 0; k < 4; k++) assert.ok(Math.abs(a[k] - (3 * (t[k] + 0.5) + 1)) < 1e-12);
+  assert.equal(a[4], y[4]);
+  assert.ok(Math.abs(socNow(0.5, -3, 360, 3) - 0.4) < 1e-12);
+});

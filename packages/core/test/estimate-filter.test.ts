@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CellArray } from "../src/cell/model.ts";
+import { estimateSoc, SocEkf, SocSpkf } from "../src/estimate/index.ts";
+import { syntheticRun } from "./estimate-synthetic.ts";
+import { testCell } from "./fixtures.ts";
+
+const model = testCell();
+// The filters are told exactly the noise the data carry (and no model error): then they must be consistent.
+const known = {
+  voltageNoiseV: 0.002,
+  modelErrorV: 0,
+  resistanceErrorFraction: 0,
+  currentNoiseA: 0.02,
+  currentOffsetA: 0,
+  currentGainError: 0,
+};
+const run = syntheticRun(model, {
+  seed: 7,
+  seconds: 20000,
+  initialSoc: 0.9,
+  voltageNoiseV: 0.002,
+  currentNoiseA: 0.02,
+});
+
+for (const filter of ["ekf", "spkf"] as const) {
+  test(`${filter}: consistent on model data with known noise (errors inside 3σ ≈ 99.7 %, mean NIS ≈ 1)`, () => {
+    const r = estimateSoc(model, run, { filter, initialSoc: 0.9, initialSocSigma: 0.01, tuning: known });
+    let inside = 0;
+    let nis = 0;
+    const n = run.timeS.length;
+    for (let k = 0; k < n; k++) {
+      if (Math.abs(r.soc[k] - run.trueSoc[k]) <= 3 * r.socSigma[k]) inside++;
+      nis += r.nis?.[k] ?? 0;
+    }
+    const frac = inside / n;
+    assert.ok(frac >= 0.99 && frac <= 1, `fraction inside 3σ ${frac}`);
+    // Mean of n χ²(1) draws: 1 ± 3·√(2/n) if white; the filters' NIS must sit there.
+    const meanNis = nis / n;
+    assert.ok(Math.abs(meanNis - 1) < 0.1, `mean NIS ${meanNis}`);
+  });
+
+  test(`${filter}: from a 20-point initial error, within 2 points in at most 10 minutes and stays there`, () => {
+    const r = estimateSoc(model, run, { filter, initialSoc: 0.7, initialSocSigma: 0.1, tuning: known });
+    let lastBad = -1;
+    for (let k = 0; k < r.soc.length; k++) if (Math.abs(r.soc[k] - run.trueSoc[k]) > 0.02) lastBad = k;
+    assert.ok(lastBad < 600, `error last above 2 points at ${lastBad} s`);
+  });
+}
+
+test("ekf: its voltage prediction is the cell model's voltage (same equations, second implementation)", () => {
+  // Noise-free data, exact initial state: innovations must vanish to rounding, hysteresis and RC included.
+  const clean = syntheticRun(model, { seed: 3, seconds: 3000, initialSoc: 0.8 });
+  const f = new SocEkf(model, { soc: 0.8, socSigma: 1e-9 });
+  const ref = new CellArray(model, 1, { soc: 0.8, tempK: 298.15 });
+  let worst = 0;
+  for (let k = 0; k < clean.timeS.length; k++) {
+    const dt = k === 0 ? 0 : 1;
+    f.step(dt, clean.currentA[k], clean.voltageV[k], 298.15);
+    ref.step(0, clean.currentA[k], dt);
+    worst = Math.max(worst, Math.abs(f.innovationV), Math.abs(f.soc - ref.soc[0]));
+  }
+  assert.ok(worst < 1e-6, `largest innovation or SOC difference ${worst}`);
+});
+
+test("ekf and spkf: a single wild voltage sample is gated out, the SOC does not jump", () => {
+  for (const F of [SocEkf, SocSpkf]) {
+    const f = new F(model, { soc: 0.6, socSigma: 0.05 });
+    for (let k = 0; k < 50; k++) f.step(1, -3, 3.68, 298.15);
+    const before = f.soc;
+    f.step(1, -3, 2.0, 298.15);
+    assert.ok(f.skipped, "the 1.7 V outlier must be skipped");
+    assert.ok(Math.abs(f.soc - before) < 0.001, `SOC moved by ${f.soc - before}`);
+  }
+});
+
+test("ekf: bad input is named", () => {
+  assert.throws(() => new SocEkf(model, { soc: 80 }), /initial SOC 80 .*fraction/);
+  assert.throws(
+    () =>
+      estimateSoc(
+        model,
+        { timeS: [0, 2, 1], currentA: [0, 0, 0], voltageV: [4, 4, 4] },
+        { filter: "ekf", initialSoc: 1 },
+      ),
+    /time goes backwards .* row 2/,
+  );
+});
