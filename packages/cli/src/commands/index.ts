@@ -1,7 +1,13 @@
 import type { Command } from "commander";
 import { registerCell } from "./cell.ts";
+import { registerEstimate } from "./estimate.ts";
 import { registerParams } from "./params.ts";
 import { registerStart } from "./start.ts";
 
 /** Every command group of the CLI, in the order `--help` lists them. */
-export const commands: ((program: Command) => void)[] = [registerStart, registerCell, registerParams];
+export const commands: ((program: Command) => void)[] = [
+  registerStart,
+  registerCell,
+  registerParams,
+  registerEstimate,
+];
