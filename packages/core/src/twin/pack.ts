@@ -1,0 +1,646 @@
+/**
+ * The pack plant of the digital twin: Ns series groups × Np parallel cells, each cell with its own parameters;
+ * exact current sharing in every group every step; a thermal network (cell core ↔ case ↔ neighbours, cases ↔
+ * a cooling plate per group, plates ↔ a coolant loop with delayed pump flow and a heater); passive bleed
+ * resistors and active group-to-group converters; main contactors with precharge and DC-link capacitance;
+ * insulation resistance to chassis. Cell index i = g·Np + p (group g, position p).
+ *
+ * Each step holds the string current constant (zero-order hold). Every cell is affine in its own current over
+ * the step (V = E_i + R_i·I_i, see FastCells), so a group with interconnect resistances r_i shares its current in
+ * closed form: V_g = (I_g + Σ E_i/(R_i + r_i)) / Σ 1/(R_i + r_i), I_i = (V_g − E_i)/(R_i + r_i). A group's bleed
+ * resistor and converter currents make I_g affine in the string current too, so the whole pack is
+ * V_pack = E_pack + R_pack·I_string, which the host uses to respect voltage limits exactly (CV charging).
+ */
+import { FastCells } from "../cell/fast.ts";
+import { CellArray } from "../cell/model.ts";
+import type { CellModel } from "../cell/params.ts";
+import type { Rng } from "../random.ts";
+import type { ContactorState } from "./interfaces.ts";
+
+export interface PackSpread {
+  /** Relative standard deviation of cell capacity. */
+  capacity: number;
+  /** Relative standard deviation of cell resistances (R0 and RC together). */
+  resistance: number;
+  /** Standard deviation of initial SOC (fraction). */
+  soc: number;
+  /** Mean self-discharge current, A. */
+  leakA: number;
+  /** Standard deviation of self-discharge current, A (draws below 0 are clipped to 0). */
+  leakSdA: number;
+  /** Relative standard deviation of the interconnect resistances. */
+  interconnect: number;
+}
+
+export interface PackThermal {
+  /** Case-to-case conductance between adjacent cells (in a group and between groups), W/K. */
+  neighbourWperK: number;
+  /** Cell case to its group's cooling-plate segment, W/K per cell. */
+  plateWperK: number;
+  /** Heat capacity of one plate segment (one per group), J/K. */
+  plateHeatCapacityJperK: number;
+  /** Plate segment to coolant at full flow, W/K (scales with flow^0.8). */
+  plateToCoolantWperK: number;
+  /** Coolant mass flow at full pump speed, kg/s. */
+  coolantFlowMaxKgPerS: number;
+  /** Coolant specific heat, J/(kg·K). */
+  coolantSpecificHeatJperKgK: number;
+  /** Dead time between a flow command and the flow, s. */
+  pumpDelayS: number;
+  /** Heater rating, W (heats the coolant; with no flow, the plates). */
+  heaterMaxW: number;
+  /** Plate segment to ambient (enclosure), W/K. */
+  plateToAmbientWperK: number;
+}
+
+export interface PackConfig {
+  seriesGroups: number;
+  parallelCells: number;
+  /** Per-cell branch resistance from cell to group busbar (tab, weld, fuse wire), Ω. */
+  interconnectOhm: number;
+  spread: PackSpread;
+  thermal: PackThermal;
+  /** Passive balancing resistor per group, Ω. */
+  bleedOhm: number;
+  /** Active group-to-group converters: efficiency and maximum current (0 = no converters). */
+  transferEfficiency: number;
+  transferMaxA: number;
+  prechargeOhm: number;
+  linkCapacitanceF: number;
+  /** Resistance that discharges the DC link while the contactors are open, Ω. */
+  linkDischargeOhm: number;
+  /** Healthy insulation resistance to chassis, Ω. */
+  insulationOhm: number;
+  /** Steps between refreshes of the cells' resistance coefficients (see FastCells). */
+  coefficientRefreshSteps: number;
+}
+
+/** Default pack hardware for a cell: a 21700-class EV module build (override what you know). */
+export function defaultPackConfig(seriesGroups: number, parallelCells: number): PackConfig {
+  return {
+    seriesGroups,
+    parallelCells,
+    interconnectOhm: 0.5e-3,
+    spread: { capacity: 0.01, resistance: 0.03, soc: 0.005, leakA: 20e-6, leakSdA: 10e-6, interconnect: 0.1 },
+    thermal: {
+      neighbourWperK: 0.3,
+      plateWperK: 0.4,
+      plateHeatCapacityJperK: 900 * 0.2 * parallelCells,
+      plateToCoolantWperK: 1.5 * parallelCells,
+      coolantFlowMaxKgPerS: 0.15,
+      coolantSpecificHeatJperKgK: 3500,
+      pumpDelayS: 2,
+      heaterMaxW: 5000,
+      plateToAmbientWperK: 0.05 * parallelCells,
+    },
+    bleedOhm: 33,
+    transferEfficiency: 0.9,
+    transferMaxA: 2,
+    prechargeOhm: 20,
+    linkCapacitanceF: 1e-3,
+    linkDischargeOhm: 50e3,
+    insulationOhm: 5e6,
+    coefficientRefreshSteps: 10,
+  };
+}
+
+export interface PackInit {
+  soc: number;
+  tempK: number;
+  ambientK: number;
+  coolantInletK: number;
+}
+
+/** What the host (inverter, charger) asks for and the window it must respect. Currents charge-positive. */
+export interface HostDemand {
+  /** Current demand, A; used when powerW is undefined. */
+  currentA: number;
+  /** Power demand at the pack terminals, W, positive = charge (takes precedence when given). */
+  powerW?: number;
+  /** The host keeps the string current within [currentMinA, currentMaxA] (currentMinA ≤ 0). */
+  currentMinA: number;
+  currentMaxA: number;
+  /** …and the pack voltage within [voltageMinV, voltageMaxV]. */
+  voltageMinV: number;
+  voltageMaxV: number;
+}
+
+export const NO_DEMAND: HostDemand = {
+  currentA: 0,
+  currentMinA: 0,
+  currentMaxA: 0,
+  voltageMinV: 0,
+  voltageMaxV: Infinity,
+};
+
+/** A contactor event worth recording (closing onto a voltage difference). */
+export interface PackEvent {
+  timeS: number;
+  what: string;
+}
+
+export class Pack {
+  readonly config: PackConfig;
+  readonly ns: number;
+  readonly np: number;
+  readonly cells: CellArray;
+  readonly fast: FastCells;
+
+  // Per cell.
+  readonly interconnectOhm: Float64Array;
+  /** 1 = cell disconnected (open cell fault). */
+  readonly openCell: Uint8Array;
+  /** Internal short resistance, Ω (0 = none); drives leakA = V/R every step. */
+  readonly shortOhm: Float64Array;
+  /** Self-discharge of the cell without faults, A. */
+  readonly baseLeakA: Float64Array;
+  readonly cellCurrentA: Float64Array;
+  /** Cell terminal voltage at the end of the last step, V. */
+  readonly cellVoltageV: Float64Array;
+  private readonly conductance: Float64Array;
+  private readonly cellMode: Int8Array;
+
+  // Per group.
+  readonly groupVoltageV: Float64Array;
+  readonly groupCurrentA: Float64Array;
+  readonly bleedCurrentA: Float64Array;
+  readonly bleedOn: Uint8Array;
+  /** Net converter current into each group, A. */
+  readonly transferInA: Float64Array;
+  readonly transferCmdA: Float64Array;
+  readonly plateK: Float64Array;
+  private readonly groupE: Float64Array;
+  private readonly groupR: Float64Array;
+  private readonly alpha: Float64Array;
+  private readonly beta: Float64Array;
+
+  // Pack level.
+  timeS = 0;
+  stringCurrentA = 0;
+  packVoltageV = 0;
+  linkVoltageV = 0;
+  ambientK: number;
+  coolantInletK: number;
+  coolantOutletK: number;
+  flowCommand = 0;
+  /** Coolant flow acting now, fraction of maximum (after the pump delay and faults). */
+  flowActual = 0;
+  heaterCmdW = 0;
+  pumpFailed = false;
+  insulationOhm: number;
+  readonly contactorCmd: ContactorState = { positive: false, negative: false, precharge: false };
+  readonly contactorActual: ContactorState = { positive: false, negative: false, precharge: false };
+  readonly welded: ContactorState = { positive: false, negative: false, precharge: false };
+  private readonly flowHistory: { t: number; v: number }[] = [];
+  readonly events: PackEvent[] = [];
+
+  // Energy accounts, J.
+  /** Energy into the pack at its terminals (end-of-step voltage × current × dt). */
+  terminalJ = 0;
+  interconnectHeatJ = 0;
+  bleedHeatJ = 0;
+  transferLossJ = 0;
+  prechargeHeatJ = 0;
+  heaterJ = 0;
+  coolantHeatJ = 0;
+  /** Charge moved through the string, A·s (absolute). */
+  throughputAs = 0;
+
+  constructor(model: CellModel, config: PackConfig, init: PackInit, rng: Rng) {
+    this.config = config;
+    const ns = config.seriesGroups;
+    const np = config.parallelCells;
+    this.ns = ns;
+    this.np = np;
+    const n = ns * np;
+    this.cells = new CellArray(model, n, { soc: init.soc, tempK: init.tempK });
+    this.fast = new FastCells(this.cells, config.coefficientRefreshSteps);
+    const f = (k: number) => new Float64Array(k);
+    this.interconnectOhm = f(n);
+    this.openCell = new Uint8Array(n);
+    this.shortOhm = f(n);
+    this.baseLeakA = f(n);
+    this.cellCurrentA = f(n);
+    this.cellVoltageV = f(n);
+    this.conductance = f(n);
+    this.cellMode = new Int8Array(n);
+    this.groupVoltageV = f(ns);
+    this.groupCurrentA = f(ns);
+    this.bleedCurrentA = f(ns);
+    this.bleedOn = new Uint8Array(ns);
+    this.transferInA = f(ns);
+    this.transferCmdA = f(Math.max(0, ns - 1));
+    this.plateK = f(ns).fill(init.tempK);
+    this.groupE = f(ns);
+    this.groupR = f(ns);
+    this.alpha = f(ns);
+    this.beta = f(ns);
+    this.ambientK = init.ambientK;
+    this.coolantInletK = init.coolantInletK;
+    this.coolantOutletK = init.coolantInletK;
+    this.insulationOhm = config.insulationOhm;
+
+    // Cell-to-cell spread, drawn in a fixed order so a seed always gives the same pack.
+    const s = config.spread;
+    const c = this.cells;
+    for (let i = 0; i < n; i++) {
+      c.capacityScale[i] = Math.max(0.5, 1 + s.capacity * rng.normal());
+      c.resistanceScale[i] = Math.max(0.5, 1 + s.resistance * rng.normal());
+      c.soc[i] = init.soc + s.soc * rng.normal();
+      this.baseLeakA[i] = Math.max(0, s.leakA + s.leakSdA * rng.normal());
+      c.leakA[i] = this.baseLeakA[i];
+      this.interconnectOhm[i] = config.interconnectOhm * Math.max(0.2, 1 + s.interconnect * rng.normal());
+    }
+    this.settle();
+  }
+
+  get nCells(): number {
+    return this.ns * this.np;
+  }
+
+  /** Sets every group's voltage to its open-circuit value (no step taken). */
+  settle(): void {
+    this.solveGroups(1e-9, 0, false);
+    let v = 0;
+    for (let g = 0; g < this.ns; g++) v += this.groupVoltageV[g];
+    this.packVoltageV = v;
+  }
+
+  /** Applies the controller's actuator requests. Bleed and transfer arrays are copied. */
+  command(
+    contactors: ContactorState,
+    bleed: ArrayLike<number>,
+    transferA: ArrayLike<number>,
+    coolantFlow: number,
+    heaterW: number,
+  ): void {
+    this.contactorCmd.positive = contactors.positive;
+    this.contactorCmd.negative = contactors.negative;
+    this.contactorCmd.precharge = contactors.precharge;
+    for (let g = 0; g < this.ns; g++) this.bleedOn[g] = bleed[g] ? 1 : 0;
+    const tmax = this.config.transferMaxA;
+    for (let k = 0; k < this.transferCmdA.length; k++)
+      this.transferCmdA[k] = tmax > 0 ? Math.max(-tmax, Math.min(tmax, transferA[k] ?? 0)) : 0;
+    const flow = Math.max(0, Math.min(1, Number.isFinite(coolantFlow) ? coolantFlow : 0));
+    if (flow !== this.flowCommand) {
+      this.flowCommand = flow;
+      this.flowHistory.push({ t: this.timeS, v: flow });
+    }
+    this.heaterCmdW = Math.max(
+      0,
+      Math.min(this.config.thermal.heaterMaxW, Number.isFinite(heaterW) ? heaterW : 0),
+    );
+  }
+
+  /** Advances the pack by dt with the host's demand. */
+  step(dt: number, demand: HostDemand): void {
+    if (!(dt > 0)) throw new Error(`pack step: dt must be > 0 s, got ${dt}`);
+    const c = this.cells;
+    const n = this.nCells;
+    // Internal shorts drain their cell by V/R (voltage of the previous step).
+    for (let i = 0; i < n; i++) {
+      const rs = this.shortOhm[i];
+      c.leakA[i] = rs > 0 ? this.baseLeakA[i] + Math.max(0, this.cellVoltageV[i]) / rs : this.baseLeakA[i];
+    }
+    this.updateContactors();
+    this.updateTransfers();
+
+    const act = this.contactorActual;
+    const mainClosed = act.negative && act.positive;
+    const prechargePath = act.negative && act.precharge && !act.positive;
+    const cap = this.config.linkCapacitanceF;
+    // Guess of the string current (to pick each cell's model direction before the exact solve).
+    const guess = mainClosed ? this.hostCurrent(demand, this.packVoltageV, 0) : 0;
+    const { e: ePack, r: rPack, open } = this.linearizePack(dt, guess);
+
+    let iString = 0;
+    if (open) {
+      iString = 0;
+    } else if (mainClosed) {
+      iString = this.hostCurrent(demand, ePack, rPack);
+    } else if (prechargePath) {
+      const rp = this.config.prechargeOhm;
+      const tau = (rp + rPack) * cap;
+      const v0 = this.linkVoltageV;
+      const v1 = ePack + (v0 - ePack) * Math.exp(-dt / tau);
+      iString = (-cap * (v1 - v0)) / dt;
+      this.prechargeHeatJ += ((ePack - v0) * (ePack - v0) - (ePack - v1) * (ePack - v1)) * cap * 0.5;
+      this.linkVoltageV = v1;
+    }
+    this.stringCurrentA = iString;
+    this.solveGroups(dt, iString, true);
+
+    let vPack = 0;
+    for (let g = 0; g < this.ns; g++) vPack += this.groupVoltageV[g];
+    this.packVoltageV = vPack;
+    if (mainClosed && !open) this.linkVoltageV = vPack;
+    else if (!prechargePath) this.linkVoltageV *= Math.exp(-dt / (this.config.linkDischargeOhm * cap));
+    this.terminalJ += vPack * iString * dt;
+    this.throughputAs += Math.abs(iString) * dt;
+
+    this.stepThermal(dt);
+    this.timeS += dt;
+  }
+
+  /**
+   * The string current the host draws for a pack that behaves as V = e + r·I: its demand, clipped to its
+   * current window and then to its voltage window.
+   */
+  private hostCurrent(d: HostDemand, e: number, r: number): number {
+    let i: number;
+    if (d.powerW !== undefined) {
+      const p = d.powerW;
+      if (r <= 0) i = e > 0 ? p / e : 0;
+      else {
+        const disc = e * e + 4 * r * p;
+        i = disc < 0 ? -e / (2 * r) : (-e + Math.sqrt(disc)) / (2 * r);
+      }
+    } else i = d.currentA;
+    i = Math.max(d.currentMinA, Math.min(d.currentMaxA, i));
+    if (r > 0) {
+      if (e + r * i > d.voltageMaxV) i = Math.min(i, (d.voltageMaxV - e) / r);
+      if (e + r * i < d.voltageMinV) i = Math.max(i, (d.voltageMinV - e) / r);
+      // Never let the voltage window turn a charger into a load or an inverter into a source.
+      if (d.currentMaxA <= 0) i = Math.min(i, 0);
+      if (d.currentMinA >= 0) i = Math.max(i, 0);
+    }
+    return i;
+  }
+
+  /**
+   * Linearises every cell (direction guessed from its last current and the expected change of the string
+   * current) and returns the pack as V = e + r·I_string.
+   */
+  private linearizePack(dt: number, stringGuess: number): { e: number; r: number; open: boolean } {
+    const np = this.np;
+    const fast = this.fast;
+    const c = this.cells;
+    let e = 0;
+    let r = 0;
+    let open = false;
+    for (let g = 0; g < this.ns; g++) {
+      const lastGroup = this.groupCurrentA[g];
+      const delta = (stringGuess - lastGroup + this.transferInA[g]) / np;
+      let sumG = 0;
+      let sumEG = 0;
+      for (let p = 0; p < np; p++) {
+        const i = g * np + p;
+        if (this.openCell[i]) {
+          this.conductance[i] = 0;
+          continue;
+        }
+        const mode = fast.modeOf(this.cellCurrentA[i] + delta);
+        this.cellMode[i] = mode;
+        fast.linearize(i, dt, mode);
+        const gi = 1 / (c.resistance[i] + this.interconnectOhm[i]);
+        this.conductance[i] = gi;
+        sumG += gi;
+        sumEG += c.emf[i] * gi;
+      }
+      if (sumG === 0) {
+        open = true;
+        this.groupR[g] = 0;
+        this.groupE[g] = 0;
+      } else {
+        this.groupR[g] = 1 / sumG;
+        this.groupE[g] = sumEG / sumG;
+      }
+      this.groupAffine(g);
+      e += this.groupE[g] + this.groupR[g] * this.beta[g];
+      r += this.groupR[g] * this.alpha[g];
+    }
+    return { e, r, open };
+  }
+
+  /** I_g = α·I_string + β from the group's bleed resistor and converter current. */
+  private groupAffine(g: number): void {
+    const b = this.bleedOn[g] ? 1 / this.config.bleedOhm : 0;
+    const a = 1 / (1 + b * this.groupR[g]);
+    this.alpha[g] = a;
+    this.beta[g] = (this.transferInA[g] - b * this.groupE[g]) * a;
+  }
+
+  /**
+   * Splits the string current into groups and cells, re-linearising any cell whose current came out with the
+   * other direction (a few passes at most), then commits every cell when `commit` is set.
+   */
+  private solveGroups(dt: number, iString: number, commit: boolean): void {
+    const np = this.np;
+    const fast = this.fast;
+    const c = this.cells;
+    const bleedG = 1 / this.config.bleedOhm;
+    for (let g = 0; g < this.ns; g++) {
+      const base = g * np;
+      if (!commit) {
+        // Settling: linearise at rest.
+        let sumG = 0;
+        let sumEG = 0;
+        for (let p = 0; p < np; p++) {
+          const i = base + p;
+          if (this.openCell[i]) continue;
+          this.cellMode[i] = 0;
+          fast.linearize(i, dt, 0);
+          const gi = 1 / (c.resistance[i] + this.interconnectOhm[i]);
+          this.conductance[i] = gi;
+          sumG += gi;
+          sumEG += c.emf[i] * gi;
+        }
+        this.groupR[g] = sumG > 0 ? 1 / sumG : 0;
+        this.groupE[g] = sumG > 0 ? sumEG / sumG : 0;
+        this.groupVoltageV[g] = this.groupE[g];
+        continue;
+      }
+      let iGroup = 0;
+      let vGroup = 0;
+      for (let pass = 0; pass < 4; pass++) {
+        iGroup = this.alpha[g] * iString + this.beta[g];
+        vGroup = this.groupE[g] + this.groupR[g] * iGroup;
+        let changed = false;
+        let sumG = 0;
+        let sumEG = 0;
+        for (let p = 0; p < np; p++) {
+          const i = base + p;
+          const gi = this.conductance[i];
+          if (gi === 0) continue;
+          const ii = (vGroup - c.emf[i]) * gi;
+          const mode = fast.modeOf(ii);
+          if (mode !== this.cellMode[i] && pass < 3) {
+            this.cellMode[i] = mode;
+            fast.linearize(i, dt, mode);
+            const gn = 1 / (c.resistance[i] + this.interconnectOhm[i]);
+            this.conductance[i] = gn;
+            changed = true;
+          }
+          sumG += this.conductance[i];
+          sumEG += c.emf[i] * this.conductance[i];
+        }
+        if (!changed) break;
+        this.groupR[g] = 1 / sumG;
+        this.groupE[g] = sumEG / sumG;
+        this.groupAffine(g);
+      }
+      // Commit: the currents of the last solve sum to the group current by construction.
+      let heatIc = 0;
+      for (let p = 0; p < np; p++) {
+        const i = base + p;
+        const gi = this.conductance[i];
+        const ii = gi === 0 ? 0 : (vGroup - c.emf[i]) * gi;
+        if (gi === 0) {
+          fast.linearize(i, dt, 0);
+          this.cellVoltageV[i] = fast.commit(i, 0, dt);
+        } else this.cellVoltageV[i] = fast.commit(i, ii, dt);
+        this.cellCurrentA[i] = ii;
+        heatIc += this.interconnectOhm[i] * ii * ii;
+      }
+      this.interconnectHeatJ += heatIc * dt;
+      this.groupCurrentA[g] = iGroup;
+      this.groupVoltageV[g] = vGroup;
+      const ib = this.bleedOn[g] ? vGroup * bleedG : 0;
+      this.bleedCurrentA[g] = ib;
+      this.bleedHeatJ += vGroup * ib * dt;
+    }
+  }
+
+  private updateContactors(): void {
+    const cmd = this.contactorCmd;
+    const act = this.contactorActual;
+    const w = this.welded;
+    const wasMain = act.positive && act.negative;
+    act.positive = cmd.positive || w.positive;
+    act.negative = cmd.negative || w.negative;
+    act.precharge = cmd.precharge || w.precharge;
+    if (!wasMain && act.positive && act.negative) {
+      const dv = this.packVoltageV - this.linkVoltageV;
+      if (Math.abs(dv) > 0.05 * Math.max(1, this.packVoltageV))
+        this.events.push({
+          timeS: this.timeS,
+          what: `main contactors closed onto ${dv.toFixed(1)} V (inrush ${(0.5 * this.config.linkCapacitanceF * dv * dv).toFixed(1)} J)`,
+        });
+      this.prechargeHeatJ += 0.5 * this.config.linkCapacitanceF * dv * dv;
+    }
+  }
+
+  /** Converter currents from the commands, using the last group voltages for the power balance. */
+  private updateTransfers(): void {
+    this.transferInA.fill(0);
+    const eff = this.config.transferEfficiency;
+    const v = this.groupVoltageV;
+    for (let k = 0; k < this.transferCmdA.length; k++) {
+      const ia = this.transferCmdA[k];
+      if (ia === 0) continue;
+      const src = ia > 0 ? k : k + 1;
+      const dst = ia > 0 ? k + 1 : k;
+      const iSrc = Math.abs(ia);
+      const pIn = v[src] * iSrc;
+      const iDst = v[dst] > 0 ? (eff * pIn) / v[dst] : 0;
+      this.transferInA[src] -= iSrc;
+      this.transferInA[dst] += iDst;
+    }
+  }
+
+  /** Converter losses of the last step, W (for the energy account). */
+  private transferLossW(): number {
+    let w = 0;
+    const eff = this.config.transferEfficiency;
+    for (let k = 0; k < this.transferCmdA.length; k++) {
+      const ia = this.transferCmdA[k];
+      if (ia === 0) continue;
+      const src = ia > 0 ? k : k + 1;
+      w += (1 - eff) * this.groupVoltageV[src] * Math.abs(ia);
+    }
+    return w;
+  }
+
+  /**
+   * Thermal network, one semi-implicit pass (each node implicit in its own conductances, neighbours at their
+   * latest values): unconditionally stable for any dt, first-order accurate.
+   */
+  private stepThermal(dt: number): void {
+    const th = this.config.thermal;
+    const m = this.cells.model.thermal;
+    const c = this.cells;
+    const ns = this.ns;
+    const np = this.np;
+    this.transferLossJ += this.transferLossW() * dt;
+
+    // Pump: the flow acting now is the command from pumpDelayS ago.
+    const hist = this.flowHistory;
+    const tAct = this.timeS - th.pumpDelayS;
+    let flow = 0;
+    let keep = 0;
+    for (let k = 0; k < hist.length; k++)
+      if (hist[k].t <= tAct + 1e-12) {
+        flow = hist[k].v;
+        keep = k;
+      }
+    if (keep > 0) hist.splice(0, keep);
+    this.flowActual = this.pumpFailed ? 0 : flow;
+    const mdotCp = this.flowActual * th.coolantFlowMaxKgPerS * th.coolantSpecificHeatJperKgK;
+    const gPc = th.plateToCoolantWperK * this.flowActual ** 0.8;
+    // Heat exchanger effectiveness of one plate segment (NTU method): exact for a well-mixed plate.
+    const h = mdotCp > 0 ? mdotCp * (1 - Math.exp(-gPc / mdotCp)) : 0;
+    const heater = this.heaterCmdW;
+    this.heaterJ += heater * dt;
+
+    const c1 = m.cellHeatCapacityJperK;
+    const c2 = m.caseHeatCapacityJperK;
+    const gcc = m.cellToCaseWperK;
+    const gAmb = m.caseToAmbientWperK;
+    const gn = th.neighbourWperK;
+    const gp = th.plateWperK;
+    const amb = this.ambientK;
+    const tc = c.tCellK;
+    const tk = c.tCaseK;
+    const hw = c.heatW;
+    for (let g = 0; g < ns; g++) {
+      const plate = this.plateK[g];
+      for (let p = 0; p < np; p++) {
+        const i = g * np + p;
+        const core = (c1 * tc[i] + dt * (gcc * tk[i] + hw[i])) / (c1 + dt * gcc);
+        tc[i] = core;
+        let sumG = gcc + gp + gAmb;
+        let sumGT = gcc * core + gp * plate + gAmb * amb;
+        if (p > 0) {
+          sumG += gn;
+          sumGT += gn * tk[i - 1];
+        }
+        if (p < np - 1) {
+          sumG += gn;
+          sumGT += gn * tk[i + 1];
+        }
+        if (g > 0) {
+          sumG += gn;
+          sumGT += gn * tk[i - np];
+        }
+        if (g < ns - 1) {
+          sumG += gn;
+          sumGT += gn * tk[i + np];
+        }
+        // Interconnect and bleed heat are released at the case.
+        const ii = this.cellCurrentA[i];
+        const extra =
+          this.interconnectOhm[i] * ii * ii + (this.bleedCurrentA[g] * this.groupVoltageV[g]) / np;
+        tk[i] = (c2 * tk[i] + dt * (sumGT + extra)) / (c2 + dt * sumG);
+      }
+    }
+    // Plates and the coolant flowing through them in series, group 0 first.
+    let tIn = this.coolantInletK + (mdotCp > 0 ? heater / mdotCp : 0);
+    const heaterToPlate = mdotCp > 0 ? 0 : heater / ns;
+    const cp = th.plateHeatCapacityJperK;
+    const gpa = th.plateToAmbientWperK;
+    for (let g = 0; g < ns; g++) {
+      let sumCase = 0;
+      for (let p = 0; p < np; p++) sumCase += tk[g * np + p];
+      const tp =
+        (cp * this.plateK[g] + dt * (gp * sumCase + h * tIn + gpa * amb + heaterToPlate)) /
+        (cp + dt * (np * gp + h + gpa));
+      this.plateK[g] = tp;
+      if (mdotCp > 0) {
+        const q = h * (tp - tIn);
+        this.coolantHeatJ += q * dt;
+        tIn += q / mdotCp;
+      }
+    }
+    this.coolantOutletK = tIn;
+  }
+}
