@@ -4,6 +4,7 @@ export * from "./cell/params.ts";
 export * from "./cell/simulate.ts";
 export * from "./cell/table.ts";
 export * from "./estimate/index.ts";
+export * from "./import/index.ts";
 export * from "./io/csv.ts";
 export * from "./math/interp.ts";
 export * from "./random.ts";

@@ -1,3 +1,4 @@
 export * from "./data.ts";
 export * from "./files.ts";
+export * from "./import.ts";
 export * from "./params.ts";

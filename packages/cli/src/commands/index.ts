@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerCell } from "./cell.ts";
 import { registerEstimate } from "./estimate.ts";
+import { registerImport } from "./import.ts";
 import { registerParams } from "./params.ts";
 import { registerStart } from "./start.ts";
 
@@ -9,5 +10,6 @@ export const commands: ((program: Command) => void)[] = [
   registerStart,
   registerCell,
   registerParams,
+  registerImport,
   registerEstimate,
 ];

@@ -1,0 +1,3 @@
+export * from "./chen2020.ts";
+export { formatParamsJson } from "./common.ts";
+export * from "./pybamm-ecm.ts";
