@@ -7,6 +7,7 @@ export * from "./estimate/index.ts";
 export * from "./import/index.ts";
 export * from "./io/csv.ts";
 export * from "./math/interp.ts";
+export * from "./protocols/index.ts";
 export * from "./random.ts";
 export * from "./schema.ts";
 export * from "./units.ts";

@@ -73,7 +73,11 @@ function writeRaw(data: Uint8Array, s: CompiledSignal, raw: number): void {
   }
 }
 
-export const rawToPhysical = (sig: DbcSignal, raw: number): number => raw * sig.scale + sig.offset;
+/** Decimal scales (0.1, 0.01, …) divide by their integer inverse, so 568 · 0.1 reads 56.8, not 56.800000000000004. */
+export function rawToPhysical(sig: DbcSignal, raw: number): number {
+  const inverse = 1 / sig.scale;
+  return (Number.isInteger(inverse) ? raw / inverse : raw * sig.scale) + sig.offset;
+}
 
 /** Physical (number, or a value-table name) to raw integer, checked against the DBC and raw ranges. */
 export function physicalToRaw(sig: DbcSignal, value: number | string, where: string): number {

@@ -7,7 +7,7 @@ import cantools
 req = json.load(sys.stdin)
 out = []
 for dbc in req["dbcs"]:
-    db = cantools.database.load_string(dbc["text"], database_format="dbc", strict=False)
+    db = cantools.database.load_string(dbc["text"], database_format="dbc", strict=dbc.get("strict", False))
     results = []
     for case in dbc["cases"]:
         msg = db.get_message_by_name(case["name"])
