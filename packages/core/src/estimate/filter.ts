@@ -8,7 +8,13 @@
  */
 import type { CellModel } from "../cell/params.ts";
 import { StepCoefficients, stateSize, stepCoefficients } from "./cellstep.ts";
-import { type FilterTuning, resolveTuning, socProcessVariance, voltageVariance } from "./tuning.ts";
+import {
+  type FilterTuning,
+  resolveTuning,
+  socProcessVariance,
+  voltageSampleVariance,
+  voltageVariance,
+} from "./tuning.ts";
 
 export interface SocFilterInit {
   /** Initial SOC estimate, fraction. */
@@ -94,8 +100,9 @@ export abstract class SocFilterBase implements SocFilter {
     stepCoefficients(this.model, this.x[0], tempK, currentA, dt, this.s, this.capacityAh, c);
     this.predict(dt, currentA, tempK);
     this.p[0] += socProcessVariance(this.tuning, currentA, c.dzdI, dt);
-    const r = voltageVariance(this.tuning, c.rTotal, c.r0, currentA);
-    this.update(voltageV, r, currentA, tempK);
+    const r = voltageVariance(this.tuning, c.rTotal, c.r0, currentA, dt);
+    const rSample = voltageSampleVariance(this.tuning, c.rTotal, c.r0, currentA);
+    this.update(voltageV, r, rSample, currentA, tempK);
     this.moveHysteresis();
     this.s = c.s;
   }
@@ -126,7 +133,7 @@ export abstract class SocFilterBase implements SocFilter {
     }
   }
 
-  private update(voltageV: number, r: number, currentA: number, tempK: number): void {
+  private update(voltageV: number, r: number, rSample: number, currentA: number, tempK: number): void {
     const t = this.tuning;
     this.predictVoltage(currentA, tempK);
     let s = this.yVar + r;
@@ -135,16 +142,18 @@ export abstract class SocFilterBase implements SocFilter {
     this.innovationV = e;
     this.innovationVariance = s;
     this.nis = (e * e) / s;
+    // Outliers and SOC drift are judged against the spread of a single sample, not the long-run variance.
+    const nisSample = (e * e) / (this.yVar + rSample);
     this.skipped = false;
     this.inflated = false;
-    if (this.nis > t.nisGate && this.skippedRun < t.maxSkipped) {
+    if (nisSample > t.nisGate && this.skippedRun < t.maxSkipped) {
       // A single wild sample (spike, dropout): do not let it move the state.
       this.skipped = true;
       this.skippedRun++;
       return;
     }
     this.skippedRun = 0;
-    if (this.nis > t.nisInflate && t.inflationFactor > 1) {
+    if (nisSample > t.nisInflate && t.inflationFactor > 1) {
       // Persistent large innovations mean the SOC is further off than P says: widen P's SOC entries.
       const f = Math.sqrt(t.inflationFactor);
       const n = this.n;

@@ -20,6 +20,11 @@ export const filterTuningSchema = object({
   currentGainError: optional(number({ min: 0, max: 0.5 })),
   /** Correlation time of the offset and gain errors, s: how long they keep the same sign. */
   errorCorrelationS: optional(number({ gt: 0, max: 1e7 })),
+  /**
+   * Correlation time of the model voltage error, s. Model error is not white: it persists over minutes (RC and
+   * OCV table mismatch), so consecutive samples carry far less independent evidence than white noise would.
+   */
+  modelErrorCorrelationS: optional(number({ gt: 0, max: 1e6 })),
   /** Random walk of the hysteresis state, σ per step (model error of the hysteresis law). */
   hysteresisNoise: optional(number({ min: 0, max: 1 })),
   /** σ of the initial SOC given to the filter. */
@@ -48,6 +53,7 @@ export interface FilterTuning {
   currentOffsetA: number;
   currentGainError: number;
   errorCorrelationS: number;
+  modelErrorCorrelationS: number;
   hysteresisNoise: number;
   initialSocSigma: number;
   nisGate: number;
@@ -67,6 +73,7 @@ export function resolveTuning(m: CellModel, t: Partial<FilterTuning> = {}): Filt
     currentOffsetA: t.currentOffsetA ?? 0.002 * oneC,
     currentGainError: t.currentGainError ?? 0.01,
     errorCorrelationS: t.errorCorrelationS ?? 600,
+    modelErrorCorrelationS: t.modelErrorCorrelationS ?? 300,
     hysteresisNoise: t.hysteresisNoise ?? 0.001,
     initialSocSigma: t.initialSocSigma ?? 0.1,
     nisGate: t.nisGate ?? 36,
@@ -88,9 +95,21 @@ export function socProcessVariance(t: FilterTuning, currentA: number, dzdI: numb
   );
 }
 
-/** Variance of the voltage measurement: sensor noise, model error, and resistance error growing with current. */
-export function voltageVariance(t: FilterTuning, rTotal: number, r0: number, currentA: number): number {
+/** Spread of one voltage sample around the model: sensor noise, current noise through R0, model error. */
+export function voltageSampleVariance(t: FilterTuning, rTotal: number, r0: number, currentA: number): number {
   const rErr = t.resistanceErrorFraction * rTotal * currentA;
   const iNoise = r0 * t.currentNoiseA;
-  return t.voltageNoiseV ** 2 + t.modelErrorV ** 2 + rErr * rErr + iNoise * iNoise;
+  return t.voltageNoiseV ** 2 + iNoise * iNoise + t.modelErrorV ** 2 + rErr * rErr;
+}
+
+/**
+ * Variance the filter gives the voltage measurement: the model-error part is counted as the white noise of
+ * equal long-run effect — σ²·2τ/dt for an error with correlation time τ sampled every dt — so that minutes of
+ * correlated residuals are not mistaken for thousands of independent readings.
+ */
+export function voltageVariance(t: FilterTuning, rTotal: number, r0: number, currentA: number, dt: number): number {
+  const rErr = t.resistanceErrorFraction * rTotal * currentA;
+  const white = voltageSampleVariance(t, rTotal, r0, currentA) - t.modelErrorV ** 2 - rErr * rErr;
+  const factor = Math.max(1, (2 * t.modelErrorCorrelationS) / Math.max(dt, 1e-3));
+  return white + (t.modelErrorV ** 2 + rErr * rErr) * factor;
 }
