@@ -23,6 +23,11 @@ export interface SocFilterInit {
   socSigma?: number;
   /** Capacity the filter counts with, A·h (default the parameter set's). */
   capacityAh?: number;
+  /**
+   * Where to keep the state (n values) and covariance (n² values): views into a pack's contiguous buffers, so
+   * hundreds of group filters live in two arrays. Default: own arrays.
+   */
+  storage?: { x: Float64Array; p: Float64Array };
 }
 
 /** One step of a SOC filter: time step, measured current (A, charge +), voltage (V) and cell temperature (K). */
@@ -75,9 +80,13 @@ export abstract class SocFilterBase implements SocFilter {
     this.nRc = model.rc.length;
     this.hasHysteresis = model.hysteresis !== null;
     this.capacityAh = init.capacityAh ?? model.capacityAh;
-    this.x = new Float64Array(this.n);
+    this.x = init.storage?.x ?? new Float64Array(this.n);
+    this.p = init.storage?.p ?? new Float64Array(this.n * this.n);
+    if (this.x.length !== this.n || this.p.length !== this.n * this.n)
+      throw new Error(`filter storage must hold ${this.n} states and ${this.n * this.n} covariances`);
+    this.x.fill(0);
+    this.p.fill(0);
     this.x[0] = init.soc;
-    this.p = new Float64Array(this.n * this.n);
     const sz = init.socSigma ?? this.tuning.initialSocSigma;
     this.p[0] = sz * sz;
     // RC voltages start relaxed but unknown to a few mV; hysteresis unknown within its range.
@@ -135,6 +144,13 @@ export abstract class SocFilterBase implements SocFilter {
 
   private update(voltageV: number, r: number, rSample: number, currentA: number, tempK: number): void {
     const t = this.tuning;
+    if (Number.isNaN(voltageV)) {
+      this.skipped = true;
+      this.inflated = false;
+      this.innovationV = 0;
+      this.nis = 0;
+      return;
+    }
     this.predictVoltage(currentA, tempK);
     let s = this.yVar + r;
     const e = voltageV - this.yMean;

@@ -107,7 +107,13 @@ export function voltageSampleVariance(t: FilterTuning, rTotal: number, r0: numbe
  * equal long-run effect — σ²·2τ/dt for an error with correlation time τ sampled every dt — so that minutes of
  * correlated residuals are not mistaken for thousands of independent readings.
  */
-export function voltageVariance(t: FilterTuning, rTotal: number, r0: number, currentA: number, dt: number): number {
+export function voltageVariance(
+  t: FilterTuning,
+  rTotal: number,
+  r0: number,
+  currentA: number,
+  dt: number,
+): number {
   const rErr = t.resistanceErrorFraction * rTotal * currentA;
   const white = voltageSampleVariance(t, rTotal, r0, currentA) - t.modelErrorV ** 2 - rErr * rErr;
   const factor = Math.max(1, (2 * t.modelErrorCorrelationS) / Math.max(dt, 1e-3));

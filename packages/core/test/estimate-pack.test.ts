@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CellArray } from "../src/cell/model.ts";
+import { PackSocEstimator, SocSpkf } from "../src/estimate/index.ts";
+import { Rng } from "../src/random.ts";
+import { testCell } from "./fixtures.ts";
+
+const model = testCell();
+
+test("pack: one filter per group finds each group's own SOC; group filters do not disturb each other", () => {
+  const groups = 12;
+  const np = 3;
+  const rng = new Rng(5);
+  // Truth: every group a bank of np cells sharing current equally (identical cells), groups at different SOCs.
+  const truth = new CellArray(model, groups, { soc: 0.5, tempK: 298.15 });
+  for (let g = 0; g < groups; g++) truth.soc[g] = 0.55 + 0.03 * g;
+  const pack = new PackSocEstimator(model, groups, { filter: "spkf", initialSoc: 0.7, parallelCells: np });
+  const alone = new SocSpkf(model, { soc: 0.7 });
+  const v = new Float64Array(groups);
+  const t = new Float64Array(groups).fill(298.15);
+  let level = 0;
+  for (let k = 1; k <= 1800; k++) {
+    if (k % 20 === 1) level = np * (rng.uniform() < 0.8 ? -rng.range(0, 6) : rng.range(0, 3));
+    for (let g = 0; g < groups; g++) v[g] = truth.step(g, level / np, 1) + rng.normal(0, 0.002);
+    const iMeasured = level + rng.normal(0, 0.05);
+    pack.step(1, iMeasured, v, t);
+    alone.step(1, iMeasured / np, v[5], 298.15);
+  }
+  for (let g = 0; g < groups; g++)
+    assert.ok(Math.abs(pack.soc[g] - truth.soc[g]) < 0.02, `group ${g}: ${pack.soc[g]} vs ${truth.soc[g]}`);
+  // The group filter living in the shared buffers equals a standalone filter bit for bit.
+  assert.equal(pack.soc[5], alone.soc);
+  assert.equal(pack.socSigma[5], alone.socSigma);
+  const s = pack.packSoc();
+  assert.equal(s.min, Math.min(...pack.soc));
+});
+
+test("pack: a distrusted group voltage is not used (the group is coulomb-counted)", () => {
+  const pack = new PackSocEstimator(model, 2, { filter: "ekf", initialSoc: 0.6 });
+  pack.voltageTrusted[1] = 0;
+  for (let k = 0; k < 100; k++) pack.step(1, -3, [3.0, 3.0], [298.15, 298.15]);
+  // Group 0 is pulled down by the (wrong) 3.0 V readings, group 1 only counted 300 A·s.
+  assert.ok(pack.soc[0] < 0.5);
+  assert.ok(Math.abs(pack.soc[1] - (0.6 - 300 / 3600 / model.capacityAh)) < 1e-12);
+  assert.throws(
+    () => new PackSocEstimator(model, 0, { filter: "ekf", initialSoc: 0.5 }),
+    /groups must be a positive integer, got 0/,
+  );
+});
