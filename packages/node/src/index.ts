@@ -1,3 +1,4 @@
+export * from "./can/index.ts";
 export * from "./data.ts";
 export * from "./files.ts";
 export * from "./import.ts";

@@ -1,0 +1,2 @@
+export * from "./dbc-files.ts";
+export * from "./socketcand.ts";
