@@ -1,11 +1,18 @@
 import {
   type CellParamsFile,
   formatParamsJson,
+  importBpx,
   importChen2020,
   importPybammEcm,
   PYBAMM_ECM_EXAMPLE_THERMAL,
 } from "@coxswain/core";
-import { loadParamsFile, readChen2020Dir, readPybammEcmDir, writeTextFile } from "@coxswain/node";
+import {
+  loadParamsFile,
+  readBpxFile,
+  readChen2020Dir,
+  readPybammEcmDir,
+  writeTextFile,
+} from "@coxswain/node";
 import type { Command } from "commander";
 import { numberArg } from "./options.ts";
 
@@ -112,4 +119,38 @@ export function registerImport(program: Command): void {
       });
       emit(set, o.out);
     });
+
+  imp
+    .command("bpx <file>")
+    .description(
+      "BPX JSON (legacy v0.1–0.4, gz or not): OCV from the electrode OCPs and stoichiometry windows; R0 and RC pairs ESTIMATED from transport and kinetics",
+    )
+    .requiredOption("--name <name>", NAME_HELP)
+    .option("--r0-ohm <R>", "use this constant R0 instead of the estimate, Ω", numberArg("--r0-ohm", 0, 100))
+    .option(
+      "--charge-c-rate <c>",
+      "charge current limit as a C-rate (BPX has none)",
+      numberArg("--charge-c-rate", 0, 100),
+      1,
+    )
+    .option(
+      "--discharge-c-rate <c>",
+      "discharge current limit as a C-rate (BPX has none)",
+      numberArg("--discharge-c-rate", 0, 100),
+      3,
+    )
+    .option("--out <json>", "output file (default: standard output)")
+    .action(
+      (
+        file: string,
+        o: { name: string; r0Ohm?: number; chargeCRate: number; dischargeCRate: number; out?: string },
+      ) => {
+        const set = importBpx(
+          readBpxFile(file),
+          { name: o.name, r0Ohm: o.r0Ohm, chargeCRate: o.chargeCRate, dischargeCRate: o.dischargeCRate },
+          file,
+        );
+        emit(set, o.out);
+      },
+    );
 }
