@@ -23,8 +23,10 @@ function compare(refreshEvery: number, seed: number, tempDriftK = 0) {
       fastCells.tCellK[0] = t;
     }
     const ve = exact.step(0, current, dt);
+    fast.beginStep();
     fast.linearize(0, dt, fast.modeOf(current));
-    const vf = fast.commit(0, current, dt);
+    fast.commit(0, current, dt);
+    const vf = fast.voltageV[0];
     maxDv = Math.max(maxDv, Math.abs(ve - vf));
   }
   return { exact, fastCells, maxDv };

@@ -304,6 +304,7 @@ export class Pack {
     }
     this.updateContactors();
     this.updateTransfers();
+    this.fast.beginStep();
 
     const act = this.contactorActual;
     const mainClosed = act.negative && act.positive;
@@ -485,10 +486,9 @@ export class Pack {
         const i = base + p;
         const gi = this.conductance[i];
         const ii = gi === 0 ? 0 : (vGroup - c.emf[i]) * gi;
-        if (gi === 0) {
-          fast.linearize(i, dt, 0);
-          this.cellVoltageV[i] = fast.commit(i, 0, dt);
-        } else this.cellVoltageV[i] = fast.commit(i, ii, dt);
+        if (gi === 0) fast.linearize(i, dt, 0);
+        fast.commit(i, ii, dt);
+        this.cellVoltageV[i] = fast.voltageV[i];
         this.cellCurrentA[i] = ii;
         heatIc += this.interconnectOhm[i] * ii * ii;
       }
