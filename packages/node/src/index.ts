@@ -2,4 +2,5 @@ export * from "./can/index.ts";
 export * from "./data.ts";
 export * from "./files.ts";
 export * from "./import.ts";
+export * from "./modbus/index.ts";
 export * from "./params.ts";

@@ -1,0 +1,490 @@
+/**
+ * Identification of a whole cell parameter set (`coxswain-cell/1`) from characterisation tests:
+ *
+ * 1. SOC of every row by coulomb counting on the chosen capacity scale, full (SOC 1) at the point of the test
+ *    where the most charge had gone in, unless a record states its starting SOC.
+ * 2. OCV(SOC) and a first hysteresis from a low-rate discharge + charge (or a given OCV table); the hysteresis
+ *    rate γ by least squares over the low-rate test's branch reversal.
+ * 3. Every pulse of the pulse/HPPC tests fitted on its own (R0 from the step, then R0 and the RC pairs by
+ *    Levenberg–Marquardt over pulse and relaxation); fits grouped by test temperature and SOC level, the median
+ *    of a level taken as its value, levels interpolated onto one SOC grid and held beyond the measured range.
+ * 4. Per test temperature, relaxed rest voltages correct the OCV (temperature dependence and whatever the cell
+ *    did between the OCV test and the pulse tests), giving an OCV table over SOC × temperature.
+ * 5. An Arrhenius activation energy from the temperature dependence of the total resistance extrapolates the
+ *    resistances beyond the measured temperatures.
+ */
+import type { CellParamsFile } from "../cell/params.ts";
+import { interp1 } from "../math/interp.ts";
+import { levenbergMarquardt } from "../math/lm.ts";
+import { celsiusToKelvin, GAS_CONSTANT, kelvinToCelsius } from "../units.ts";
+import { type LowRateOcv, monotoneFit, ocvFromLowRate } from "./ocv.ts";
+import {
+  type DetectOptions,
+  detectLongSteps,
+  detectPulses,
+  fitPulse,
+  fitSlowRelaxation,
+  type PulseFit,
+  type SlowFit,
+} from "./pulses.ts";
+import type { FitSeries } from "./series.ts";
+
+export interface OcvTableInput {
+  soc: number[];
+  ocvV: number[];
+  /** Hysteresis half-gap per SOC point, V (optional). */
+  hysteresisV?: number[];
+}
+
+export interface FitInput {
+  name: string;
+  /** SOC scale, A·h (default: the low-rate test's discharge, else the largest capacity-test discharge). */
+  capacityAh?: number;
+  /** Low-rate discharge followed by charge (pseudo-OCV test). */
+  lowRate?: FitSeries;
+  /** An OCV table measured elsewhere (used when there is no low-rate test). */
+  ocvTable?: OcvTableInput;
+  /** Pulse / HPPC tests; series without a temperature column need `tempC`. */
+  pulseTests: { series: FitSeries; tempC?: number }[];
+  /** Full discharges whose capacity is reported. */
+  capacityTests?: FitSeries[];
+  /** RC pairs fitted to the pulses (default 2). */
+  rcPairs?: number;
+  /** Add a slow RC pair from the relaxation after long constant-current steps when the tests have them (default true). */
+  slowRc?: boolean;
+  detect?: Partial<DetectOptions>;
+  /** SOC points of the parameter tables (default 0, 0.05, …, 1). */
+  socGrid?: number[];
+  /** Fields that cannot be identified from these tests (limits, thermal, description, …), copied as they are. */
+  base: Record<string, unknown>;
+  /** Extra provenance (source files, command). */
+  provenance?: Record<string, unknown>;
+}
+
+export interface TemperatureFit {
+  tempC: number;
+  pulses: (PulseFit & { source: string })[];
+  /** Slow RC pair from the relaxation after long steps. */
+  slow: SlowFit[];
+  slowTable: { z: number[]; r: number[]; tau: number[] };
+  restPoints: { soc: number; voltageV: number; direction: number }[];
+}
+
+export interface FitResult {
+  params: CellParamsFile;
+  capacityAh: number;
+  temperatures: TemperatureFit[];
+  lowRate?: LowRateOcv;
+  capacities: { source: string; dischargeAh: number }[];
+  gamma?: number;
+  arrheniusEa: number;
+  warnings: string[];
+}
+
+const DEFAULT_GRID = Array.from({ length: 21 }, (_, i) => i / 20);
+
+/** SOC of every row: full where the most charge had gone in, or from the record's stated start. */
+export function socOf(s: FitSeries, capacityAh: number): Float64Array {
+  let z0: number;
+  if (s.initialSoc !== undefined) z0 = s.initialSoc;
+  else if (s.chargeFromFullAh !== undefined) z0 = 1 + s.chargeFromFullAh / capacityAh;
+  else {
+    let max = Number.NEGATIVE_INFINITY;
+    for (const a of s.chargeAh) max = Math.max(max, a);
+    z0 = 1 - max / capacityAh;
+  }
+  return s.chargeAh.map((a) => z0 + a / capacityAh);
+}
+
+function dischargedAh(s: FitSeries): number {
+  let max = Number.NEGATIVE_INFINITY;
+  let drop = 0;
+  for (const a of s.chargeAh) {
+    max = Math.max(max, a);
+    drop = Math.max(drop, max - a);
+  }
+  return drop;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+};
+
+/** Groups sorted values into levels separated by more than `gap`. */
+function levels<T>(items: T[], key: (x: T) => number, gap: number): T[][] {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  const out: T[][] = [];
+  for (const it of sorted) {
+    const last = out[out.length - 1];
+    if (last && key(it) - key(last[last.length - 1]) <= gap) last.push(it);
+    else out.push([it]);
+  }
+  return out;
+}
+
+const sig = (x: number, digits = 6): number => Number(x.toPrecision(digits));
+
+export function fitCell(input: FitInput): FitResult {
+  const warnings: string[] = [];
+  const nRc = input.rcPairs ?? 2;
+  if (!(Number.isInteger(nRc) && nRc >= 1 && nRc <= 3))
+    throw new Error(`rcPairs: got ${nRc}, expected 1, 2 or 3 RC pairs`);
+  if (input.pulseTests.length === 0) throw new Error("fitting needs at least one pulse/HPPC test");
+  if (!input.lowRate && !input.ocvTable)
+    throw new Error("fitting needs an OCV source: a low-rate discharge+charge test or an OCV table");
+
+  const capacities = (input.capacityTests ?? []).map((s) => ({
+    source: s.source,
+    dischargeAh: dischargedAh(s),
+  }));
+  if (input.lowRate)
+    capacities.unshift({ source: input.lowRate.source, dischargeAh: dischargedAh(input.lowRate) });
+  const capacityAh =
+    input.capacityAh ?? (capacities.length ? Math.max(...capacities.map((c) => c.dischargeAh)) : Number.NaN);
+  if (!(capacityAh > 0))
+    throw new Error("no capacity: give capacityAh, a capacity test or a low-rate test (got none)");
+
+  // 2. OCV base curve and hysteresis half-gap.
+  let baseSoc: Float64Array;
+  let baseOcv: Float64Array;
+  let halfGap: Float64Array | null = null;
+  let lowRate: LowRateOcv | undefined;
+  let lowRateSoc: Float64Array | undefined;
+  if (input.lowRate) {
+    const lr = input.lowRate;
+    lowRateSoc = socOf(lr, capacityAh);
+    lowRate = ocvFromLowRate(lowRateSoc, lr.currentA, lr.voltageV, lr.chargeAh);
+    baseSoc = lowRate.soc;
+    baseOcv = lowRate.ocvV;
+    halfGap = lowRate.halfGapV;
+  } else {
+    const t = input.ocvTable as OcvTableInput;
+    baseSoc = Float64Array.from(t.soc);
+    baseOcv = monotoneFit(t.ocvV);
+    halfGap = t.hysteresisV ? Float64Array.from(t.hysteresisV) : null;
+  }
+  const baseAt = (z: number) => interp1(baseSoc, baseOcv, z);
+
+  // 3. Pulses per test temperature.
+  const detect: DetectOptions = {
+    restCurrentA: Math.max(0.01, capacityAh / 200),
+    maxPulseS: 60,
+    minRelaxS: 5,
+    maxRelaxS: 1800,
+    minRestPointS: 300,
+    ...input.detect,
+  };
+  const perSeries = input.pulseTests.map(({ series, tempC }) => {
+    const soc = socOf(series, capacityAh);
+    const tempK =
+      tempC !== undefined ? new Float64Array(series.timeS.length).fill(celsiusToKelvin(tempC)) : series.tempK;
+    if (!tempK)
+      throw new Error(
+        `${series.source}: no temperature column; give the test temperature (file.csv@25 on the CLI)`,
+      );
+    const found = detectPulses(series.timeS, series.currentA, detect);
+    const long = detectLongSteps(series.timeS, series.currentA, {
+      restCurrentA: detect.restCurrentA,
+      minStepS: detect.maxPulseS,
+      settleS: 200,
+      maxRelaxS: 7200,
+      minPoints: 4,
+    });
+    const data = { timeS: series.timeS, currentA: series.currentA, voltageV: series.voltageV, soc, tempK };
+    const tempsAt = found.pulses.length ? found.pulses.map((w) => tempK[w.pulseFirst]) : Array.from(tempK);
+    return { series, data, found, long, nominal: kelvinToCelsius(median(tempsAt)) };
+  });
+  const clusters = levels(perSeries, (s) => s.nominal, 3);
+  const slowFits = clusters.map((c) =>
+    c.flatMap((s) =>
+      s.long
+        .map((l) => fitSlowRelaxation(s.data, l, { tauMinS: 50, tauMaxS: 2e4 }))
+        .filter((f): f is SlowFit => f !== null),
+    ),
+  );
+  const useSlow = (input.slowRc ?? true) && slowFits.every((f) => f.length > 0);
+  if ((input.slowRc ?? true) && !useSlow && slowFits.some((f) => f.length > 0))
+    warnings.push(
+      "long-step relaxations were found at some test temperatures only: no slow RC pair is fitted",
+    );
+  if (useSlow && nRc > 2)
+    throw new Error(`rcPairs: got ${nRc} pulse RC pairs plus a slow pair; at most 3 in all`);
+  const temperatures: TemperatureFit[] = clusters
+    .map((c, ci) => {
+      const slow = useSlow ? slowFits[ci] : [];
+      const slowLv = levels(slow, (f) => f.soc, 0.02);
+      const slowZ = slowLv.map((l) => median(l.map((f) => f.soc)));
+      const slowR = slowLv.map((l) => median(l.map((f) => f.rOhm)));
+      const slowTau = slowLv.map((l) => median(l.map((f) => f.tauS)));
+      const slowAt = (z: number) =>
+        useSlow ? [{ rOhm: interp1(slowZ, slowR, z), tauS: interp1(slowZ, slowTau, z) }] : [];
+      const pulses = c.flatMap((s) =>
+        s.found.pulses.map((w) => ({
+          ...fitPulse(s.data, w, baseAt, nRc, { tauMinS: 0.05, tauMaxS: 1e4 }, slowAt(s.data.soc[w.start])),
+          source: s.series.source,
+        })),
+      );
+      return {
+        tempC: sig(c.reduce((a, s) => a + s.nominal, 0) / c.length, 3),
+        pulses,
+        slow,
+        slowTable: { z: slowZ, r: slowR, tau: slowTau },
+        restPoints: c.flatMap((s) =>
+          s.found.restPoints.map((r) => ({
+            soc: s.data.soc[r.index],
+            voltageV: s.series.voltageV[r.index],
+            direction: r.afterDirection,
+          })),
+        ),
+      };
+    })
+    .filter((t) => t.pulses.length > 0);
+  if (temperatures.length === 0) throw new Error("no pulse could be fitted in any pulse test");
+  for (const s of perSeries)
+    if (s.found.pulses.length === 0 && s.long.length === 0)
+      warnings.push(
+        `${s.series.source}: no pulses and no long steps found (rest ≤ ${detect.restCurrentA} A)`,
+      );
+
+  // Parameter tables: per temperature and direction, the median of each SOC level, onto the grid.
+  const grid = input.socGrid ?? DEFAULT_GRID;
+  type Row = { r0: number[]; r: number[][]; tau: number[][] };
+  const rowFor = (pulses: PulseFit[]): Row => {
+    const lv = levels(pulses, (p) => p.soc, 0.02);
+    const zs = lv.map((l) => median(l.map((p) => p.soc)));
+    const pick = (f: (p: PulseFit) => number) => {
+      const ys = lv.map((l) => median(l.map(f)));
+      return grid.map((z) => interp1(zs, ys, z));
+    };
+    return {
+      r0: pick((p) => p.r0Ohm),
+      r: Array.from({ length: nRc }, (_, j) => pick((p) => p.rc[j].rOhm)),
+      tau: Array.from({ length: nRc }, (_, j) => pick((p) => p.rc[j].tauS)),
+    };
+  };
+  const good = (ps: PulseFit[]) => ps.filter((p) => p.converged || p.rmsV < 0.01);
+  const rows = temperatures.map((t) => {
+    const all = good(t.pulses);
+    const dis = all.filter((p) => p.currentA < 0);
+    const chg = all.filter((p) => p.currentA > 0);
+    const both = rowFor(all.length ? all : t.pulses);
+    return {
+      both,
+      discharge: dis.length >= 2 ? rowFor(dis) : both,
+      charge: chg.length >= 2 ? rowFor(chg) : both,
+      split: dis.length >= 2 && chg.length >= 2,
+    };
+  });
+  const split = rows.every((r) => r.split);
+  const tempsC = temperatures.map((t) => t.tempC);
+  // The model interpolates linearly in temperature, resistances change exponentially: the tables get rows between
+  // the test temperatures (at most 2.5 K apart) filled by Arrhenius interpolation (ln R linear in 1/T).
+  const fineT: number[] = [];
+  for (let i = 0; i < tempsC.length; i++) {
+    fineT.push(tempsC[i]);
+    if (i + 1 === tempsC.length) break;
+    const steps = Math.ceil((tempsC[i + 1] - tempsC[i]) / 2.5);
+    for (let k = 1; k < steps; k++) fineT.push(sig(tempsC[i] + ((tempsC[i + 1] - tempsC[i]) * k) / steps, 4));
+  }
+  const refine = (vals: number[][]): number[][] =>
+    fineT.map((tc) => {
+      let i = 0;
+      while (i + 2 < tempsC.length && tc > tempsC[i + 1]) i++;
+      if (tempsC.length === 1) return vals[0];
+      const x = 1 / celsiusToKelvin(tc);
+      const x0 = 1 / celsiusToKelvin(tempsC[i]);
+      const x1 = 1 / celsiusToKelvin(tempsC[i + 1]);
+      const w = (x - x0) / (x1 - x0);
+      return vals[i].map((v, k) =>
+        Math.exp((1 - w) * Math.log(Math.max(v, 1e-9)) + w * Math.log(Math.max(vals[i + 1][k], 1e-9))),
+      );
+    });
+  const table = (vals: number[][]) =>
+    tempsC.length > 1
+      ? { soc: grid, tempC: fineT, values: vals.map((row) => row.map((v) => sig(v))) }
+      : { soc: grid, values: vals[0].map((v) => sig(v)) };
+  const capOf = (r: number[][], tau: number[][]) =>
+    r.map((row, i) => row.map((rv, k) => Math.min(1e9, tau[i][k] / Math.max(rv, 1e-6))));
+  type Which = "both" | "charge" | "discharge";
+  const dirTable = (f: (r: Row) => number[]) => {
+    const t = (which: Which) => table(refine(rows.map((r) => f(r[which]))));
+    return split ? { charge: t("charge"), discharge: t("discharge") } : t("both");
+  };
+  const r0Ohm = dirTable((r) => r.r0);
+  const rc: unknown[] = Array.from({ length: nRc }, (_, j) => ({
+    rOhm: dirTable((r) => r.r[j]),
+    cF: table(capOf(refine(rows.map((r) => r.both.r[j])), refine(rows.map((r) => r.both.tau[j])))),
+  }));
+  if (useSlow) {
+    const slowR = temperatures.map((t) => grid.map((z) => interp1(t.slowTable.z, t.slowTable.r, z)));
+    const slowTau = temperatures.map((t) => grid.map((z) => interp1(t.slowTable.z, t.slowTable.tau, z)));
+    rc.push({ rOhm: table(refine(slowR)), cF: table(capOf(refine(slowR), refine(slowTau))) });
+  }
+
+  // 5. Arrhenius energy from ln(mean total resistance) against 1/T.
+  let arrheniusEa = 0;
+  if (tempsC.length > 1) {
+    const xs = tempsC.map((c) => 1 / celsiusToKelvin(c));
+    const ys = rows.map((r) => {
+      const tot = r.both.r0.map((v, i) => v + r.both.r.reduce((a, rr) => a + rr[i], 0));
+      return Math.log(tot.reduce((a, b) => a + b, 0) / tot.length);
+    });
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    let sxy = 0;
+    let sxx = 0;
+    for (let i = 0; i < xs.length; i++) {
+      sxy += (xs[i] - mx) * (ys[i] - my);
+      sxx += (xs[i] - mx) ** 2;
+    }
+    arrheniusEa = Math.min(200000, Math.max(0, (sxy / sxx) * GAS_CONSTANT));
+  }
+
+  // Total DC resistance (discharge) at a SOC and the test temperature nearest to `tempC`.
+  const rdcAt = (z: number, tempC: number): number => {
+    let best = 0;
+    for (let i = 1; i < tempsC.length; i++)
+      if (Math.abs(tempsC[i] - tempC) < Math.abs(tempsC[best] - tempC)) best = i;
+    const r = rows[best].discharge;
+    const t = temperatures[best].slowTable;
+    const slow = useSlow ? interp1(t.z, t.r, z) : 0;
+    return interp1(grid, r.r0, z) + r.r.reduce((a, rr) => a + interp1(grid, rr, z), 0) + slow;
+  };
+
+  // Hysteresis: the half-gap less the test current's ohmic drop, and γ from the branch reversal.
+  let hysteresisM: Float64Array | null = null;
+  let gamma: number | undefined;
+  if (halfGap) {
+    const lrTempC =
+      input.lowRate?.tempK !== undefined
+        ? kelvinToCelsius(median(Array.from(input.lowRate.tempK)))
+        : tempsC[0];
+    const iLow = lowRate ? 0.5 * (lowRate.dischargeCurrentA + lowRate.chargeCurrentA) : 0;
+    hysteresisM = halfGap.map((g, k) => Math.max(0, g - rdcAt(baseSoc[k], lrTempC) * iLow));
+    if (input.lowRate && lowRateSoc)
+      gamma = fitGamma(input.lowRate, lowRateSoc, baseSoc, baseOcv, hysteresisM, capacityAh, (z) =>
+        rdcAt(z, lrTempC),
+      );
+  }
+  const mAt = (z: number) => (hysteresisM ? interp1(baseSoc, hysteresisM, z) : 0);
+
+  // 4. OCV per test temperature from the rest points.
+  const ocvRows = temperatures.map((t) => {
+    const pts = t.restPoints.filter((p) => p.direction !== 0);
+    if (pts.length < 2) return baseOcv;
+    const lv = levels(pts, (p) => p.soc, 0.02);
+    const zs = lv.map((l) => median(l.map((p) => p.soc)));
+    const ds = lv.map((l) => median(l.map((p) => p.voltageV - (baseAt(p.soc) + p.direction * mAt(p.soc)))));
+    const corrected = baseOcv.map((u, k) => u + interp1(zs, ds, baseSoc[k]));
+    return monotoneFit(corrected);
+  });
+
+  const ocv =
+    tempsC.length > 1
+      ? {
+          soc: Array.from(baseSoc, (z) => sig(z)),
+          tempC: tempsC,
+          voltageV: ocvRows.map((r) => Array.from(r, (v) => sig(v))),
+        }
+      : { soc: Array.from(baseSoc, (z) => sig(z)), voltageV: Array.from(ocvRows[0], (v) => sig(v)) };
+
+  const lowRateEff = lowRate && lowRate.chargeAh > 0 ? lowRate.dischargeAh / lowRate.chargeAh : undefined;
+  const allPulses = temperatures.flatMap((t) => t.pulses);
+  const params = {
+    format: "coxswain-cell/1",
+    ...input.base,
+    name: input.name,
+    capacityAh: sig(capacityAh),
+    ocv,
+    r0Ohm,
+    rc,
+    arrheniusEaJperMol: sig(arrheniusEa, 4),
+    ...(hysteresisM && gamma !== undefined
+      ? {
+          hysteresis: {
+            mV: {
+              soc: Array.from(baseSoc, (z) => sig(z)),
+              values: Array.from(hysteresisM, (v) => sig(v, 4)),
+            },
+            gamma: sig(gamma, 4),
+          },
+        }
+      : {}),
+    provenance: {
+      ...((input.base.provenance as Record<string, unknown>) ?? {}),
+      ...input.provenance,
+      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level); Arrhenius extrapolation in temperature`,
+      capacityScaleAh: sig(capacityAh),
+      measuredCapacitiesAh: capacities.map((c) => ({
+        source: c.source.split(/[\\/]/).pop(),
+        dischargeAh: sig(c.dischargeAh, 4),
+      })),
+      ...(lowRateEff !== undefined ? { lowRateDischargeOverChargeAh: sig(lowRateEff, 4) } : {}),
+      pulseFits: {
+        count: allPulses.length,
+        converged: allPulses.filter((p) => p.converged).length,
+        medianRmsMv: sig(1000 * median(allPulses.map((p) => p.rmsV)), 3),
+        maxRmsMv: sig(1000 * Math.max(...allPulses.map((p) => p.rmsV)), 3),
+        temperaturesC: tempsC,
+      },
+    },
+  } as unknown as CellParamsFile;
+  return { params, capacityAh, temperatures, lowRate, capacities, gamma, arrheniusEa, warnings };
+}
+
+/**
+ * Hysteresis rate γ: the low-rate test is simulated with V = OCV(z) + M(z)·h + R(z)·I and h following the model's
+ * law, h starting on the branch of the current before the test (opposite to its first current); γ minimises the
+ * voltage error by Levenberg–Marquardt on ln γ.
+ */
+function fitGamma(
+  s: FitSeries,
+  soc: Float64Array,
+  gridSoc: Float64Array,
+  ocv: Float64Array,
+  m: Float64Array,
+  capacityAh: number,
+  rdc: (z: number) => number,
+): number {
+  const n = s.timeS.length;
+  let first = 0;
+  while (first < n && s.currentA[first] === 0) first++;
+  const h0 = first < n ? -Math.sign(s.currentA[first]) : 0;
+  const u = new Float64Array(n);
+  const mm = new Float64Array(n);
+  const r = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    u[k] = interp1(gridSoc, ocv, soc[k]);
+    mm[k] = interp1(gridSoc, m, soc[k]);
+    r[k] = rdc(soc[k]);
+  }
+  // Only rows inside the OCV table's SOC range carry information.
+  const lo = gridSoc[0];
+  const hi = gridSoc[gridSoc.length - 1];
+  const rows: number[] = [];
+  for (let k = 1; k < n; k++) if (soc[k] >= lo && soc[k] <= hi) rows.push(k);
+  const res = levenbergMarquardt(
+    {
+      residualCount: rows.length,
+      residuals: (p, out) => {
+        const gamma = Math.exp(p[0]);
+        let h = h0;
+        let j = 0;
+        for (let k = 1; k < n; k++) {
+          const i = s.currentA[k];
+          const dt = s.timeS[k] - s.timeS[k - 1];
+          const sgn = Math.sign(i);
+          const decay = Math.exp(-Math.abs((i * gamma * dt) / (3600 * capacityAh)));
+          const hStart = h;
+          h = sgn + (h - sgn) * decay;
+          if (rows[j] === k) out[j++] = u[k] + mm[k] * hStart + r[k] * i - s.voltageV[k];
+        }
+      },
+    },
+    [Math.log(50)],
+    { lower: [Math.log(0.1)], upper: [Math.log(5000)] },
+  );
+  return Math.exp(res.params[0]);
+}
