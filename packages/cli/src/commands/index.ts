@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerCell } from "./cell.ts";
 import { registerEstimate } from "./estimate.ts";
+import { registerFit } from "./fit.ts";
 import { registerImport } from "./import.ts";
 import { registerParams } from "./params.ts";
 import { registerStart } from "./start.ts";
@@ -12,4 +13,5 @@ export const commands: ((program: Command) => void)[] = [
   registerParams,
   registerImport,
   registerEstimate,
+  registerFit,
 ];
