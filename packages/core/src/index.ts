@@ -1,3 +1,4 @@
+export * from "./bms/index.ts";
 export * from "./can/index.ts";
 export * from "./cell/model.ts";
 export * from "./cell/params.ts";

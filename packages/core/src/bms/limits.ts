@@ -1,0 +1,197 @@
+/**
+ * Baseline host limits: what the host (inverter, charger) may draw or push, each with the reason that binds it.
+ *
+ * Current limits start from the maximum operating limit (MOL) of the pack current and are multiplied by simple
+ * derating factors, each falling linearly to zero over a band before its MOL: temperature (charge and discharge
+ * windows separately), cell voltage (highest group for charge, lowest for discharge) and SOC. An active MOL
+ * warning in a direction multiplies by `molDerateFactor`; an RSL alarm or anything that opens the contactors
+ * sets that direction to zero. Voltage limits let the pack move only as far as its extreme group may still
+ * move before its MOL, assuming the groups move together.
+ *
+ * Limits tighten at once and relax at most `riseFractionPerS` of their full value per second.
+ */
+import type { BmsConfig } from "./config.ts";
+import type { ReactionSet } from "./diagnosis.ts";
+
+export const LIMIT_REASONS = [
+  "nominal",
+  "contactors not closed",
+  "no valid data",
+  "fault: contactors opening",
+  "RSL alarm",
+  "MOL warning",
+  "temperature high",
+  "temperature low",
+  "cell voltage",
+  "state of charge",
+  "recovering (rate limit)",
+] as const;
+export type LimitReason = (typeof LIMIT_REASONS)[number];
+
+export interface LimitInputs {
+  cellVoltageMaxV: number;
+  cellVoltageMinV: number;
+  tempMaxK: number;
+  tempMinK: number;
+  socMax: number;
+  socMin: number;
+  packVoltageV: number;
+  closed: boolean;
+}
+
+/** Host limits with their reasons (the state of the rate limiter, too). */
+export class HostLimitState {
+  chargeCurrentMaxA = 0;
+  dischargeCurrentMaxA = 0;
+  chargeVoltageMaxV = 0;
+  dischargeVoltageMinV = 0;
+  chargeReason: LimitReason = "contactors not closed";
+  dischargeReason: LimitReason = "contactors not closed";
+  /** Entry index behind an RSL or MOL reason (−1 otherwise). */
+  chargeEntry = -1;
+  dischargeEntry = -1;
+}
+
+const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
+
+interface Target {
+  value: number;
+  reason: LimitReason;
+  entry: number;
+}
+
+function directionTarget(
+  base: number,
+  factors: readonly [number, LimitReason][],
+  closed: boolean,
+  open: boolean,
+  stop: boolean,
+  stopBy: number,
+  derate: boolean,
+  derateBy: number,
+  derateFactor: number,
+  out: Target,
+): Target {
+  out.entry = -1;
+  if (!closed) return set(out, 0, "contactors not closed");
+  if (open) return set(out, 0, "fault: contactors opening");
+  if (stop) {
+    out.entry = stopBy;
+    return set(out, 0, "RSL alarm");
+  }
+  let f = 1;
+  let reason: LimitReason = "nominal";
+  for (const [x, r] of factors) {
+    if (Number.isNaN(x)) return set(out, 0, "no valid data");
+    if (x < f) {
+      f = x;
+      reason = r;
+    }
+  }
+  if (derate && f * derateFactor < f) {
+    f *= derateFactor;
+    reason = "MOL warning";
+    out.entry = derateBy;
+  }
+  return set(out, base * f, reason);
+}
+
+function set(t: Target, value: number, reason: LimitReason): Target {
+  t.value = value;
+  t.reason = reason;
+  return t;
+}
+
+const charge: Target = { value: 0, reason: "nominal", entry: -1 };
+const discharge: Target = { value: 0, reason: "nominal", entry: -1 };
+const chargeFactors: [number, LimitReason][] = [
+  [1, "temperature high"],
+  [1, "temperature low"],
+  [1, "cell voltage"],
+  [1, "state of charge"],
+];
+const dischargeFactors: [number, LimitReason][] = [
+  [1, "temperature high"],
+  [1, "temperature low"],
+  [1, "cell voltage"],
+  [1, "state of charge"],
+];
+
+/** Updates `s` for one period of `dtS` (no allocation). */
+export function updateHostLimits(
+  cfg: BmsConfig,
+  seriesGroups: number,
+  x: LimitInputs,
+  r: ReactionSet,
+  dtS: number,
+  s: HostLimitState,
+): HostLimitState {
+  const L = cfg.limits;
+  const h = cfg.hostLimits;
+  const band = h.tempDerateBandK;
+  const vBand = h.voltageDerateBandV;
+  chargeFactors[0][0] = clamp01((L.chargeTempHigh.mol - x.tempMaxK) / band);
+  chargeFactors[1][0] = clamp01((x.tempMinK - L.chargeTempLow.mol) / band);
+  chargeFactors[2][0] = clamp01((L.cellVoltageHigh.mol - x.cellVoltageMaxV) / vBand);
+  chargeFactors[3][0] = clamp01((1 - x.socMax) / (1 - h.socHighStart));
+  dischargeFactors[0][0] = clamp01((L.dischargeTempHigh.mol - x.tempMaxK) / band);
+  dischargeFactors[1][0] = clamp01((x.tempMinK - L.dischargeTempLow.mol) / band);
+  dischargeFactors[2][0] = clamp01((x.cellVoltageMinV - L.cellVoltageLow.mol) / vBand);
+  dischargeFactors[3][0] = clamp01(x.socMin / h.socLowStart);
+  // clamp01 turns NaN into NaN (both comparisons false), which directionTarget reads as "no valid data".
+  directionTarget(
+    L.chargeCurrent.mol,
+    chargeFactors,
+    x.closed,
+    r.openContactors,
+    r.stopCharge,
+    r.stopChargeBy,
+    r.derateCharge,
+    r.derateChargeBy,
+    h.molDerateFactor,
+    charge,
+  );
+  directionTarget(
+    L.dischargeCurrent.mol,
+    dischargeFactors,
+    x.closed,
+    r.openContactors,
+    r.stopDischarge,
+    r.stopDischargeBy,
+    r.derateDischarge,
+    r.derateDischargeBy,
+    h.molDerateFactor,
+    discharge,
+  );
+  const rise = h.riseFractionPerS * dtS;
+  s.chargeCurrentMaxA = rateLimited(s.chargeCurrentMaxA, charge.value, rise * L.chargeCurrent.mol);
+  s.chargeReason = s.chargeCurrentMaxA < charge.value ? "recovering (rate limit)" : charge.reason;
+  s.chargeEntry = charge.entry;
+  s.dischargeCurrentMaxA = rateLimited(
+    s.dischargeCurrentMaxA,
+    discharge.value,
+    rise * L.dischargeCurrent.mol,
+  );
+  s.dischargeReason = s.dischargeCurrentMaxA < discharge.value ? "recovering (rate limit)" : discharge.reason;
+  s.dischargeEntry = discharge.entry;
+
+  // Voltage limits: the pack may rise (fall) by Ns times what its highest (lowest) group has left to its MOL.
+  const ns = seriesGroups;
+  const vHighCap = ns * L.cellVoltageHigh.mol;
+  const vLowCap = ns * L.cellVoltageLow.mol;
+  let vMaxTarget = Math.min(vHighCap, x.packVoltageV + ns * (L.cellVoltageHigh.mol - x.cellVoltageMaxV));
+  let vMinTarget = Math.max(vLowCap, x.packVoltageV - ns * (x.cellVoltageMinV - L.cellVoltageLow.mol));
+  if (!Number.isFinite(vMaxTarget)) vMaxTarget = 0; // no data: allow no charging voltage at all
+  if (!Number.isFinite(vMinTarget)) vMinTarget = vHighCap; // …and no discharging
+  const vRise = rise * vHighCap;
+  s.chargeVoltageMaxV = rateLimited(s.chargeVoltageMaxV, vMaxTarget, vRise);
+  // For the discharge floor, relaxing means falling.
+  s.dischargeVoltageMinV = -rateLimited(-s.dischargeVoltageMinV, -vMinTarget, vRise);
+  return s;
+}
+
+/** Moves toward `target`: down at once, up by at most `maxRise`. */
+export function rateLimited(current: number, target: number, maxRise: number): number {
+  if (target <= current) return target;
+  return Math.min(target, current + maxRise);
+}
