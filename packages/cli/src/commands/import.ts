@@ -123,7 +123,7 @@ export function registerImport(program: Command): void {
   imp
     .command("bpx <file>")
     .description(
-      "BPX JSON (legacy v0.1–0.4, gz or not): OCV from the electrode OCPs and stoichiometry windows; R0 and RC pairs ESTIMATED from transport and kinetics",
+      "BPX JSON (v0.1–0.5 or v1.x, gz or not): OCV from the electrode OCPs and stoichiometry windows; R0 and RC pairs ESTIMATED from transport and kinetics",
     )
     .requiredOption("--name <name>", NAME_HELP)
     .option("--r0-ohm <R>", "use this constant R0 instead of the estimate, Ω", numberArg("--r0-ohm", 0, 100))

@@ -1,5 +1,6 @@
 /**
- * Importer for BPX (Battery Parameter eXchange) JSON files, legacy layout v0.1–0.4 as in the BPX examples.
+ * Importer for BPX (Battery Parameter eXchange) JSON files: the legacy layout v0.1–0.5 of the BPX examples, and
+ * the v1.x layout (State block, OCP branches per electrode) where it differs.
  *
  * BPX describes a physics model (DFN / SPM): electrode OCPs (numbers, Python expression strings or x/y tables),
  * stoichiometry windows, geometry, transport and kinetics. From it this importer derives an equivalent-circuit set:
@@ -179,15 +180,26 @@ function readElectrode(
     e = { ...first, ...e, "Surface area per unit volume [m-1]": area };
     ePath = `${path}.Particle.${particles[0][0]}`;
   }
+  // Two OCP branches: legacy files put them in User-defined, v1.x files in the electrode (or particle).
   const side = key === "Negative electrode" ? "Negative" : "Positive";
-  const lith = user?.[`${side} electrode lithiation OCP [V]`];
-  const delith = user?.[`${side} electrode delithiation OCP [V]`];
+  const branches: [Obj, string, string, string] | null =
+    e["OCP (lithiation) [V]"] !== undefined || e["OCP (delithiation) [V]"] !== undefined
+      ? [e, "OCP (lithiation) [V]", "OCP (delithiation) [V]", ePath]
+      : user?.[`${side} electrode lithiation OCP [V]`] !== undefined ||
+          user?.[`${side} electrode delithiation OCP [V]`] !== undefined
+        ? [
+            user as Obj,
+            `${side} electrode lithiation OCP [V]`,
+            `${side} electrode delithiation OCP [V]`,
+            "Parameterisation.User-defined",
+          ]
+        : null;
   let ocp: Fn;
   let halfGap: Fn | null = null;
-  if (lith !== undefined || delith !== undefined) {
-    const u = user as Obj;
-    const a = r.fn(u, `${side} electrode lithiation OCP [V]`, "Parameterisation.User-defined");
-    const b = r.fn(u, `${side} electrode delithiation OCP [V]`, "Parameterisation.User-defined");
+  if (branches) {
+    const [src, lithKey, delithKey, at] = branches;
+    const a = r.fn(src, lithKey, at);
+    const b = r.fn(src, delithKey, at);
     ocp = (x) => 0.5 * (a(x) + b(x));
     halfGap = (x) => 0.5 * Math.abs(a(x) - b(x));
   } else ocp = r.fn(e, "OCP [V]", ePath);
@@ -239,8 +251,11 @@ export function importBpx(doc: unknown, o: BpxOptions, source = "BPX file"): Cel
   const root = doc as Obj;
   const header = r.obj(root, "Header", "");
   const version = String(header.BPX ?? "");
-  if (!/^0\.[0-4](\.|$)/.test(version))
-    r.fail("Header.BPX", header.BPX, 'a legacy BPX version "0.1"…"0.4" (the layout of the BPX examples)');
+  if (!/^(0\.[0-5]|1\.\d+)(\.|$)/.test(version))
+    r.fail("Header.BPX", header.BPX, 'a BPX version "0.1"…"0.5" (legacy layout) or "1.x"');
+  // v1.x moved the initial electrolyte concentration to State and the thermal conductivity to User-defined.
+  const state = root.State === undefined ? null : r.obj(root, "State", "");
+  const initial = state?.["Initial conditions"] as Obj | undefined;
   const p = r.obj(root, "Parameterisation", "");
   const cell = r.obj(p, "Cell", "Parameterisation");
   const cp = "Parameterisation.Cell";
@@ -265,7 +280,14 @@ export function importBpx(doc: unknown, o: BpxOptions, source = "BPX file"): Cel
   let electrolyteOhm = 0;
   let eaElectrolyte = 0;
   if (el) {
-    const c0 = r.num(el, "Initial concentration [mol.m-3]", "Parameterisation.Electrolyte", { gt: 0 });
+    const c0 =
+      el["Initial concentration [mol.m-3]"] !== undefined
+        ? r.num(el, "Initial concentration [mol.m-3]", "Parameterisation.Electrolyte", { gt: 0 })
+        : initial?.["Initial electrolyte concentration [mol.m-3]"] !== undefined
+          ? r.num(initial, "Initial electrolyte concentration [mol.m-3]", "State.Initial conditions", {
+              gt: 0,
+            })
+          : 1000; // the usual 1 M electrolyte when a v1.x file leaves it to the simulator
     const kappa = r.fn(el, "Conductivity [S.m-1]", "Parameterisation.Electrolyte")(c0);
     if (!(kappa > 0))
       r.fail(
@@ -357,7 +379,13 @@ export function importBpx(doc: unknown, o: BpxOptions, source = "BPX file"): Cel
     r.num(cell, "Volume [m3]", cp, { gt: 0 });
   const extArea = r.num(cell, "External surface area [m2]", cp, { gt: 0 });
   const volume = r.num(cell, "Volume [m3]", cp, { gt: 0 });
-  const conductivity = r.num(cell, "Thermal conductivity [W.m-1.K-1]", cp, { gt: 0 });
+  const kKey = "Thermal conductivity [W.m-1.K-1]";
+  const conductivity =
+    cell[kKey] !== undefined
+      ? r.num(cell, kKey, cp, { gt: 0 })
+      : user?.[kKey] !== undefined
+        ? r.num(user, kKey, "Parameterisation.User-defined", { gt: 0 })
+        : 1; // assumed lumped conductivity of a cell stack when the file gives none
   const h = o.heatTransferWperM2K ?? 10;
   const chargeC = o.chargeCRate ?? 1;
   const dischargeC = o.dischargeCRate ?? 3;
@@ -389,7 +417,7 @@ export function importBpx(doc: unknown, o: BpxOptions, source = "BPX file"): Cel
       thermal: `heat capacity ${sig(heatCapacity, 4)} J/K = specific heat × density × volume, 95 % cell node / 5 % case node; cell-to-case k·A²/V; case-to-ambient ${h} W/(m²·K) × external area (assumed)`,
       limits: `voltage from the BPX cut-offs; current limits ${chargeC} C charge / ${dischargeC} C discharge and temperature limits 0…45 °C charge, −20…60 °C discharge are ASSUMED (not in BPX)`,
       hysteresis: hasHysteresis
-        ? "user-defined lithiation/delithiation OCPs: their mean is the OCP, half their gap (absolute, per SOC) the instantaneous hysteresis M0 (0th order: dynamic M = 0); the branch with the higher negative-electrode potential is taken as the discharge branch"
+        ? "lithiation/delithiation OCP branches (0th order; a v1.x hysteresis decay constant is dropped): their mean is the OCP, half their gap (absolute, per SOC) the instantaneous hysteresis M0 (0th order: dynamic M = 0); the branch with the higher negative-electrode potential is taken as the discharge branch"
         : "none",
       dropped:
         "electrolyte diffusivity and transference, particle-size distributions, thermal conductivity anisotropy, validation data",
