@@ -146,7 +146,8 @@ function toV1(doc: any): any {
   delete cell["Initial temperature [K]"];
   delete cell["Ambient temperature [K]"];
   delete p.Electrolyte["Initial concentration [mol.m-3]"];
-  const user = (p["User-defined"] ??= {});
+  p["User-defined"] = p["User-defined"] ?? {};
+  const user = p["User-defined"];
   user["Thermal conductivity [W.m-1.K-1]"] = cell["Thermal conductivity [W.m-1.K-1]"];
   delete cell["Thermal conductivity [W.m-1.K-1]"];
   for (const side of ["Negative", "Positive"])

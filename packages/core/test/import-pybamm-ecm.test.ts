@@ -133,3 +133,12 @@ test("the committed pybamm-ecm-example set is what the importer produces today",
   assert.deepEqual(parseCellParams(committed).ocv, fresh.ocv);
   assert.deepEqual(parseCellParams(committed).dUdT_VperK, fresh.dUdT_VperK);
 });
+
+test("the directory reader finds the PyBaMM example's files by name, gzipped or not", async () => {
+  const { readPybammEcmDir } = await import("@coxswain/node/import");
+  const dir = dataPath("pybamm-ecm-example/ecm_example_ocv.csv").replace(/ecm_example_ocv\.csv$/, "");
+  const tables = readPybammEcmDir(dir);
+  assert.equal(tables.rc.length, 1);
+  assert.deepEqual(importPybammEcm(tables, options), importPybammEcm(example(), options));
+  assert.throws(() => readPybammEcmDir(`${dir}does-not-exist`), /cannot read directory/);
+});
