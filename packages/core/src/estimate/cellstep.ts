@@ -37,6 +37,14 @@ export class StepCoefficients {
   }
 }
 
+/**
+ * Current above which an estimator lets the instantaneous hysteresis sign follow the measured current: the set's
+ * threshold, but at least four σ of the current noise, so that noise at rest does not flip it.
+ */
+export function signThreshold(m: CellModel, currentNoiseA: number): number {
+  return Math.max(m.hysteresis?.thresholdA ?? 0, 4 * currentNoiseA);
+}
+
 /** Number of filter states for a cell model: SOC, RC voltages, hysteresis. */
 export function stateSize(m: CellModel): number {
   return 1 + m.rc.length + (m.hysteresis ? 1 : 0);
@@ -44,7 +52,8 @@ export function stateSize(m: CellModel): number {
 
 /**
  * Fills `c` for a step of length dt at start-of-step SOC z and temperature tK, current I, with the instantaneous
- * hysteresis sign before the step `sPrev`. `capacityAh` lets a health estimator substitute its own capacity.
+ * hysteresis sign before the step `sPrev`. `capacityAh` lets a health estimator substitute its own capacity;
+ * `signThresholdA` (default the set's) lets an estimator demand more than sensor noise before s changes sign.
  */
 export function stepCoefficients(
   m: CellModel,
@@ -55,6 +64,7 @@ export function stepCoefficients(
   sPrev: number,
   capacityAh: number,
   c: StepCoefficients,
+  signThresholdA?: number,
 ): void {
   const dir = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
   const eta = dir > 0 ? m.coulombicEfficiency : 1;
@@ -76,9 +86,12 @@ export function stepCoefficients(
   if (hy) {
     c.m = hy.m.at(z, tK);
     c.m0 = hy.m0.at(z, tK);
-    c.hDecay = Math.exp(-Math.abs((eta * currentA * hy.gamma * dt) / q));
+    const threshold = signThresholdA ?? hy.thresholdA;
+    // A current an estimator cannot tell from sensor noise moves neither hysteresis state.
+    const moves = signThresholdA === undefined || Math.abs(currentA) > threshold;
+    c.hDecay = moves ? Math.exp(-Math.abs((eta * currentA * hy.gamma * dt) / q)) : 1;
     c.hTarget = dir;
-    c.s = Math.abs(currentA) > hy.thresholdA ? dir : sPrev;
+    c.s = Math.abs(currentA) > threshold ? dir : sPrev;
   } else {
     c.m = 0;
     c.m0 = 0;

@@ -5,14 +5,15 @@
  *   ends at its own time stamp (time-aligned samples; see alignSamples and docs/estimation.md).
  * - Offset: a known offset is subtracted; while the current is known to be zero (contactors open) the offset is
  *   learned as a running mean of what the sensor reads.
- * - Rest: once |I| has stayed below the rest threshold for three of the slowest RC time constants (at least
+ * - Rest: once |I| (averaged over a minute, so sensor noise does not break a rest) has stayed below the rest
+ *   threshold for three of the slowest RC time constants (at least
  *   `restMinS`), the terminal voltage minus the modelled RC and hysteresis voltages is an OCV; the OCV table at
  *   the measured temperature turns it into a SOC, which is fused with the count by their variances. Later checks
  *   in the same rest refine that fusion instead of counting the same evidence twice.
  */
 import { ocvSlope } from "../cell/model.ts";
 import type { CellModel } from "../cell/params.ts";
-import { StepCoefficients, socFromOcv, stepCoefficients } from "./cellstep.ts";
+import { StepCoefficients, signThreshold, socFromOcv, stepCoefficients } from "./cellstep.ts";
 import { type FilterTuning, resolveTuning, socProcessVariance } from "./tuning.ts";
 
 export interface CoulombCounterOptions {
@@ -46,13 +47,22 @@ export class CoulombCounter {
   private readonly restMinS: number;
   private readonly offsetLearnS: number;
   private readonly coef: StepCoefficients;
+  private readonly signThresholdA: number;
   private restS = 0;
+  /** Moving average of |I| (time constant 60 s): sensor noise alone must not break a rest. */
+  private absCurrentAvg = 0;
   private nextCheckS = 0;
   private socAtRestStart = 0;
   private varAtRestStart = 0;
   private countedInRest = 0;
   /** Number of OCV recalibrations so far. */
   recalibrations = 0;
+  /** Charge counted so far (η and offset applied), A·h, and its variance from the current error model, A·h². */
+  chargeAh = 0;
+  chargeVarianceAh2 = 0;
+  /** The last OCV reading of the latest finished rest: SOC from the OCV alone, its variance, chargeAh then. */
+  readonly lastRest = { count: 0, ocvSoc: 0, ocvSocVariance: 0, chargeAh: 0, chargeVarianceAh2: 0 };
+  private readingInRest: { ocvSoc: number; ocvSocVariance: number } | null = null;
 
   constructor(model: CellModel, o: CoulombCounterOptions) {
     if (!(o.soc >= 0 && o.soc <= 1)) throw new Error(`initial SOC ${o.soc} is not a fraction in [0, 1]`);
@@ -67,6 +77,7 @@ export class CoulombCounter {
     this.offsetLearnS = o.offsetLearnS ?? 60;
     this.vrc = new Float64Array(model.rc.length);
     this.coef = new StepCoefficients(model.rc.length);
+    this.signThresholdA = signThreshold(model, this.tuning.currentNoiseA);
   }
 
   get socSigma(): number {
@@ -85,10 +96,15 @@ export class CoulombCounter {
     const i = currentKnownZero ? 0 : measuredA - this.currentOffsetA;
     const m = this.model;
     const c = this.coef;
-    stepCoefficients(m, this.soc, tempK, i, dt, this.s, this.capacityAh, c);
+    stepCoefficients(m, this.soc, tempK, i, dt, this.s, this.capacityAh, c, this.signThresholdA);
+    // At rest the current direction cannot change: noise spikes must not flip the hysteresis sign.
+    if (this.absCurrentAvg < this.restCurrentA) c.s = this.s;
     const dz = c.dzdI * i;
     this.soc += dz;
-    this.socVariance += socProcessVariance(this.tuning, i, c.dzdI, dt);
+    const dVar = socProcessVariance(this.tuning, i, c.dzdI, dt);
+    this.socVariance += dVar;
+    this.chargeAh += dz * this.capacityAh;
+    this.chargeVarianceAh2 += dVar * this.capacityAh * this.capacityAh;
     let tauMax = 0;
     for (let k = 0; k < this.vrc.length; k++) {
       this.vrc[k] = c.a[k] * this.vrc[k] + c.b[k] * i;
@@ -99,7 +115,18 @@ export class CoulombCounter {
     this.h = c.hDecay * this.h + (1 - c.hDecay) * c.hTarget;
     this.s = c.s;
 
-    if (Math.abs(i) >= this.restCurrentA) {
+    if (dt > 0) this.absCurrentAvg += (dt / (dt + 60)) * (Math.abs(i) - this.absCurrentAvg);
+    if (this.absCurrentAvg >= this.restCurrentA) {
+      if (this.readingInRest) {
+        const r = this.lastRest;
+        r.count++;
+        r.ocvSoc = this.readingInRest.ocvSoc;
+        r.ocvSocVariance = this.readingInRest.ocvSocVariance;
+        // The reading belongs to the rest, before this step's charge.
+        r.chargeAh = this.chargeAh - dz * this.capacityAh;
+        r.chargeVarianceAh2 = this.chargeVarianceAh2 - dVar * this.capacityAh * this.capacityAh;
+        this.readingInRest = null;
+      }
       this.restS = 0;
       return;
     }
@@ -130,6 +157,7 @@ export class CoulombCounter {
     const hysUnc = hy ? 0.3 * Math.abs(vHys) : 0;
     const ocvVar = t.voltageNoiseV ** 2 + t.modelErrorV ** 2 + (0.3 * vRc) ** 2 + hysUnc * hysUnc;
     const zVar = ocvVar / (slope * slope);
+    this.readingInRest = { ocvSoc: zOcv, ocvSocVariance: zVar };
     const prior = this.socAtRestStart + this.countedInRest;
     const pVar = this.varAtRestStart;
     const k = pVar / (pVar + zVar);

@@ -7,7 +7,7 @@
  * measurement with their covariances.
  */
 import type { CellModel } from "../cell/params.ts";
-import { StepCoefficients, stateSize, stepCoefficients } from "./cellstep.ts";
+import { StepCoefficients, signThreshold, stateSize, stepCoefficients } from "./cellstep.ts";
 import {
   type FilterTuning,
   resolveTuning,
@@ -55,6 +55,8 @@ export abstract class SocFilterBase implements SocFilter {
   /** Covariance, row-major n × n. */
   readonly p: Float64Array;
   capacityAh: number;
+  /** Multiplier on the set's R0 (a resistance estimator's result; 1 = as new). */
+  resistanceScale = 1;
 
   innovationV = 0;
   innovationVariance = 0;
@@ -66,6 +68,7 @@ export abstract class SocFilterBase implements SocFilter {
 
   /** Instantaneous hysteresis sign held between steps. */
   protected s = 0;
+  protected readonly signThresholdA: number;
   protected readonly coef: StepCoefficients;
   /** P·Hᵀ (cross-covariance of state and voltage) of the current step. */
   protected readonly pxy: Float64Array;
@@ -93,6 +96,7 @@ export abstract class SocFilterBase implements SocFilter {
     for (let k = 1; k <= this.nRc; k++) this.p[k * this.n + k] = 1e-5;
     if (this.hasHysteresis) this.p[this.n * this.n - 1] = 0.25;
     this.coef = new StepCoefficients(this.nRc);
+    this.signThresholdA = signThreshold(model, this.tuning.currentNoiseA);
     this.pxy = new Float64Array(this.n);
   }
 
@@ -104,9 +108,26 @@ export abstract class SocFilterBase implements SocFilter {
     return Math.sqrt(this.p[0]);
   }
 
+  /** R0 used in the last step (scaled), Ω. */
+  get ohmicResistanceOhm(): number {
+    return this.coef.r0;
+  }
+
   step(dt: number, currentA: number, voltageV: number, tempK: number): void {
     const c = this.coef;
-    stepCoefficients(this.model, this.x[0], tempK, currentA, dt, this.s, this.capacityAh, c);
+    stepCoefficients(
+      this.model,
+      this.x[0],
+      tempK,
+      currentA,
+      dt,
+      this.s,
+      this.capacityAh,
+      c,
+      this.signThresholdA,
+    );
+    c.rTotal += (this.resistanceScale - 1) * c.r0;
+    c.r0 *= this.resistanceScale;
     this.predict(dt, currentA, tempK);
     this.p[0] += socProcessVariance(this.tuning, currentA, c.dzdI, dt);
     const r = voltageVariance(this.tuning, c.rTotal, c.r0, currentA, dt);

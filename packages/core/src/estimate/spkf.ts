@@ -48,7 +48,17 @@ export class SocSpkf extends SocFilterBase {
     outOff: number,
   ): void {
     const c = this.pointCoef;
-    stepCoefficients(this.model, x[off], this.tempK, currentA, dt, this.s, this.capacityAh, c);
+    stepCoefficients(
+      this.model,
+      x[off],
+      this.tempK,
+      currentA,
+      dt,
+      this.s,
+      this.capacityAh,
+      c,
+      this.signThresholdA,
+    );
     out[outOff] = x[off] + c.dzdI * currentA;
     for (let k = 0; k < this.nRc; k++) out[outOff + 1 + k] = c.a[k] * x[off + 1 + k] + c.b[k] * currentA;
     if (this.hasHysteresis) out[outOff + this.n - 1] = x[off + this.n - 1];

@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CellArray } from "../src/cell/model.ts";
+import { CapacityEstimator, CellHealthEstimator, remainingEnergy } from "../src/estimate/index.ts";
+import { Rng } from "../src/random.ts";
+import { testCell } from "./fixtures.ts";
+
+const model = testCell();
+
+for (const method of ["wtls", "awtls"] as const)
+  test(`capacity ${method}: converges to the true capacity with errors in both SOC change and charge`, () => {
+    // Ordinary least squares of charge on the noisy SOC change is biased low by σx²/x²; TLS must not be.
+    let tlsErr = 0;
+    let lsErr = 0;
+    const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
+    for (const seed of seeds) {
+      const rng = new Rng(seed);
+      const est = new CapacityEstimator({ method, nominalAh: 3, forgetting: 1 });
+      let sxy = 0;
+      let sxx = 0;
+      for (let i = 0; i < 300; i++) {
+        const x = rng.range(0.15, 0.5) * (rng.uniform() < 0.5 ? -1 : 1);
+        const sx = 0.03 + 0.02 * rng.uniform();
+        const sy = 0.005 + 0.02 * rng.uniform();
+        const s = {
+          dSoc: x + rng.normal(0, sx),
+          dSocSigma: sx,
+          chargeAh: 2.5 * x + rng.normal(0, sy),
+          chargeSigmaAh: sy,
+        };
+        est.add(s);
+        sxy += s.dSoc * s.chargeAh;
+        sxx += s.dSoc * s.dSoc;
+      }
+      assert.ok(
+        Math.abs(est.capacityAh - 2.5) < 4 * est.sigmaAh,
+        `seed ${seed}: ${est.capacityAh} ± ${est.sigmaAh}`,
+      );
+      tlsErr += (est.capacityAh - 2.5) / seeds.length;
+      lsErr += (sxy / sxx - 2.5) / seeds.length;
+    }
+    assert.ok(Math.abs(tlsErr) < 0.01 * 2.5, `mean ${method} error ${tlsErr} A·h`);
+    assert.ok(lsErr < -0.01 * 2.5, `ordinary least squares should be biased low here, mean error ${lsErr}`);
+  });
+
+/**
+ * An aged cell (capacity 0.9×, all resistances 1.25× the set) doing partial cycles: a random drive-like
+ * discharge over 40–55 % of SOC, an hour of rest, a 0.5 C charge back up, an hour of rest.
+ */
+function agedCellCycles(cycles: number, seed: number) {
+  const rng = new Rng(seed);
+  const cell = new CellArray(model, 1, { soc: 0.9, tempK: 298.15 });
+  cell.capacityScale[0] = 0.9;
+  cell.resistanceScale[0] = 1.25;
+  const rows: { i: number; v: number }[] = [];
+  const push = (i: number) =>
+    rows.push({ i: i + rng.normal(0, 0.01), v: cell.step(0, i, 1) + rng.normal(0, 0.002) });
+  for (let c = 0; c < cycles; c++) {
+    const target = 0.9 - rng.range(0.4, 0.55);
+    let level = 0;
+    for (let k = 0; cell.soc[0] > target; k++) {
+      if (k % 15 === 0) level = rng.uniform() < 0.85 ? -rng.range(0.5, 9) : rng.range(0.5, 3);
+      push(level);
+    }
+    for (let k = 0; k < 3600; k++) push(0);
+    while (cell.soc[0] < 0.9) push(1.5);
+    for (let k = 0; k < 3600; k++) push(0);
+  }
+  return rows;
+}
+
+for (const method of ["wtls", "awtls"] as const)
+  test(`health (${method}): capacity within 1 % and R0 within 5 % after 10 partial cycles of an aged cell`, () => {
+    const rows = agedCellCycles(10, 21);
+    // The estimator is told the sensor noise of the data (2 mV, 10 mA) and that its model is right at rest.
+    const h = new CellHealthEstimator(model, {
+      initialSoc: 0.9,
+      capacityMethod: method,
+      tuning: { voltageNoiseV: 0.002, currentNoiseA: 0.01, modelErrorV: 0.001 },
+    });
+    for (const r of rows) h.step(1, r.i, r.v, 298.15);
+    const trueQ = 0.9 * model.capacityAh;
+    const q = h.capacity.capacityAh;
+    assert.ok(Math.abs(q / trueQ - 1) < 0.01, `capacity ${q} vs ${trueQ} (σ ${h.capacity.sigmaAh})`);
+    assert.ok(Math.abs(h.resistance.scale / 1.25 - 1) < 0.05, `R0 multiplier ${h.resistance.scale} vs 1.25`);
+    // Their uncertainties are reported and cover the error.
+    assert.ok(Math.abs(q - trueQ) < 3 * h.capacity.sigmaAh + 1e-3, `σ ${h.capacity.sigmaAh}`);
+    assert.ok(h.resistance.sigma > 0 && h.resistance.sigma < 0.05);
+    const soh = h.health();
+    assert.ok(Math.abs(soh.capacity - 0.9) < 0.01 && Math.abs(soh.resistance - 1.25) < 0.0625);
+  });
+
+test("SOE: energy equals capacity × ∫OCV dz at vanishing current and falls with current and cold", () => {
+  // At zero current and no hysteresis the integral is exactly the OCV table's trapezoids.
+  const flat = testCell({ hysteresis: undefined });
+  const e0 = remainingEnergy(flat, { soc: 1, tempK: 298.15, dischargeCurrentA: 0 });
+  const soc = [0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1];
+  const v = [3.0, 3.3, 3.45, 3.55, 3.62, 3.67, 3.72, 3.8, 3.88, 3.97, 4.06, 4.12, 4.18];
+  let trap = 0;
+  for (let k = 1; k < soc.length; k++) trap += 0.5 * (v[k] + v[k - 1]) * (soc[k] - soc[k - 1]);
+  assert.ok(Math.abs(e0.energyWh - 3 * trap) < 1e-3 * 3 * trap, `${e0.energyWh} vs ${3 * trap}`);
+  const hot = remainingEnergy(model, { soc: 0.8, tempK: 298.15, dischargeCurrentA: 6 });
+  const cold = remainingEnergy(model, { soc: 0.8, tempK: 263.15, dischargeCurrentA: 6 });
+  assert.ok(
+    cold.energyWh < hot.energyWh &&
+      hot.energyWh < remainingEnergy(model, { soc: 0.8, tempK: 298.15, dischargeCurrentA: 1 }).energyWh,
+  );
+  assert.ok(cold.endSoc > hot.endSoc);
+});
