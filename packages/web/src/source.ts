@@ -1,0 +1,161 @@
+/**
+ * Where the dashboard's data comes from and where its controls go: a coxswain server (WebSocket + REST with the
+ * control token) or a session running in this very page.
+ */
+import { celsiusToKelvin } from "@coxswain/core/units";
+import type {
+  ActiveFault,
+  FaultKind,
+  FaultRequest,
+  LiveSession,
+  SessionEvent,
+  SessionInfo,
+  TelemetryFrame,
+} from "@coxswain/node/server/live";
+
+export interface Hello {
+  info: SessionInfo;
+  faultKinds: FaultKind[];
+}
+
+export interface Listeners {
+  hello(h: Hello): void;
+  frame(f: TelemetryFrame): void;
+  event(e: SessionEvent): void;
+  connection(state: "connecting" | "live" | "lost"): void;
+}
+
+/** Control results: an error message (with the server's field-by-field reasons) when refused. */
+export type ControlResult = { ok: true } | { ok: false; error: string };
+
+export interface TelemetrySource {
+  /** True when control needs the token (a server); false for an in-page session. */
+  readonly needsToken: boolean;
+  start(listeners: Listeners): void;
+  setPaused(paused: boolean): Promise<ControlResult>;
+  setSpeed(speed: number): Promise<ControlResult>;
+  setAmbientC(ambientC: number): Promise<ControlResult>;
+  injectFault(request: FaultRequest): Promise<ControlResult>;
+  clearFaults(id?: number): Promise<ControlResult>;
+}
+
+export const TOKEN_KEY = "coxswain.token";
+
+/** The coxswain server that served this page. */
+export class ServerSource implements TelemetrySource {
+  readonly needsToken = true;
+  private listeners: Listeners | undefined;
+
+  constructor(private readonly token: () => string) {}
+
+  start(listeners: Listeners): void {
+    this.listeners = listeners;
+    this.connect();
+  }
+
+  private connect(): void {
+    const l = this.listeners!;
+    l.connection("connecting");
+    const url = new URL("api/live", location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(url);
+    ws.onmessage = (m) => {
+      const msg = JSON.parse(String(m.data)) as
+        | ({ type: "hello" } & Hello)
+        | { type: "frame"; frame: TelemetryFrame }
+        | { type: "event"; event: SessionEvent };
+      if (msg.type === "hello") {
+        l.connection("live");
+        l.hello(msg);
+      } else if (msg.type === "frame") l.frame(msg.frame);
+      else l.event(msg.event);
+    };
+    ws.onclose = () => {
+      l.connection("lost");
+      setTimeout(() => this.connect(), 1000);
+    };
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<ControlResult> {
+    try {
+      const r = await fetch(new URL(path, location.href), {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token()}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (r.ok) return { ok: true };
+      const j = (await r.json().catch(() => ({}))) as {
+        error?: string;
+        issues?: { path: string; expected: string }[];
+      };
+      const why = j.issues?.length ? j.issues.map((i) => `${i.path}: expected ${i.expected}`).join("; ") : "";
+      return { ok: false, error: `${r.status}: ${why || j.error || r.statusText}` };
+    } catch (e) {
+      return { ok: false, error: `server unreachable: ${(e as Error).message}` };
+    }
+  }
+
+  setPaused(paused: boolean): Promise<ControlResult> {
+    return this.send("POST", "api/pause", { paused });
+  }
+  setSpeed(speed: number): Promise<ControlResult> {
+    return this.send("POST", "api/speed", { speed });
+  }
+  setAmbientC(ambientC: number): Promise<ControlResult> {
+    return this.send("POST", "api/ambient", { ambientC });
+  }
+  injectFault(request: FaultRequest): Promise<ControlResult> {
+    return this.send("POST", "api/faults", request);
+  }
+  clearFaults(id?: number): Promise<ControlResult> {
+    return this.send("DELETE", id === undefined ? "api/faults" : `api/faults/${id}`);
+  }
+}
+
+/** A session running in this page: no server, no token. */
+export class PageSource implements TelemetrySource {
+  readonly needsToken = false;
+
+  constructor(
+    private readonly session: LiveSession,
+    private readonly validateFault: (r: FaultRequest) => FaultRequest,
+  ) {}
+
+  start(l: Listeners): void {
+    l.connection("live");
+    l.hello({ info: this.session.info, faultKinds: [...this.session.simulation.faultKinds] });
+    this.session.onFrame(l.frame);
+    this.session.onEvent(l.event);
+    this.session.start();
+  }
+
+  private run(f: () => unknown): Promise<ControlResult> {
+    try {
+      f();
+      return Promise.resolve({ ok: true });
+    } catch (e) {
+      return Promise.resolve({ ok: false, error: (e as Error).message });
+    }
+  }
+
+  setPaused(paused: boolean): Promise<ControlResult> {
+    return this.run(() => this.session.setPaused(paused));
+  }
+  setSpeed(speed: number): Promise<ControlResult> {
+    return this.run(() => this.session.setSpeed(speed));
+  }
+  setAmbientC(ambientC: number): Promise<ControlResult> {
+    return this.run(() => this.session.setAmbientK(celsiusToKelvin(ambientC)));
+  }
+  injectFault(request: FaultRequest): Promise<ControlResult> {
+    return this.run(() => this.session.injectFault(this.validateFault(request)));
+  }
+  clearFaults(id?: number): Promise<ControlResult> {
+    return this.run(() => this.session.clearFaults(id));
+  }
+}
+
+export type { ActiveFault, FaultKind, SessionEvent, TelemetryFrame };
