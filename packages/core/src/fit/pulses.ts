@@ -128,35 +128,41 @@ export function fitPulse(
   fixedRc: readonly { rOhm: number; tauS: number }[] = [],
 ): PulseFit {
   const { timeS: t, currentA: cur, voltageV: v, soc } = d;
-  const n = w.end - w.start + 1;
   const k0 = w.start;
-  const v0 = v[k0];
+  // The starting voltage is a parameter, fitted to the rest rows of up to 30 s before the pulse as well, so that
+  // the noise of one sample does not shift the whole window.
+  const quiet = 0.01 * Math.abs(cur[w.pulseFirst]);
+  let kS = k0;
+  while (kS > 0 && Math.abs(cur[kS]) <= quiet && t[k0] - t[kS - 1] <= 30) kS--;
+  const n = w.end - kS + 1;
   const u0 = ocv(soc[k0]);
   // The OCV part of the model (and any RC pair identified elsewhere) is fixed by the current path; precompute it.
   const base = new Float64Array(n);
-  for (let k = 0; k < n; k++) base[k] = v0 + ocv(soc[k0 + k]) - u0;
+  for (let j = 0; j < n; j++) base[j] = ocv(soc[kS + j]) - u0;
   for (const f of fixedRc) {
     let x = 0;
-    for (let k = 1; k < n; k++) {
-      const a = Math.exp(-(t[k0 + k] - t[k0 + k - 1]) / f.tauS);
-      x = a * x + f.rOhm * (1 - a) * cur[k0 + k];
-      base[k] += x;
+    for (let j = 1; j < n; j++) {
+      const a = Math.exp(-(t[kS + j] - t[kS + j - 1]) / f.tauS);
+      x = a * x + f.rOhm * (1 - a) * cur[kS + j];
+      base[j] += x;
     }
   }
+  const jFirst = w.pulseFirst - kS;
+  const jLast = w.pulseLast - kS;
 
   const step = cur[w.pulseFirst] - cur[k0];
   const r0Step = (v[w.pulseFirst] - v[k0]) / step;
   // Polarisation at the end of the pulse sets the scale of the RC resistances.
   const iEnd = cur[w.pulseLast];
-  const pol = (v[w.pulseLast] - base[w.pulseLast - k0] - r0Step * iEnd) / iEnd;
+  const pol = (v[w.pulseLast] - v[k0] - base[jLast] - r0Step * iEnd) / iEnd;
   const pulseS = t[w.pulseLast] - t[k0];
   const relaxS = t[w.end] - t[w.pulseLast];
   const rInit = Math.max(Math.abs(pol), 1e-3 * Math.abs(r0Step)) / rcPairs;
 
-  // Parameters: [R0, R_1, ln τ_1, …]. Initial τ spread from a fraction of the pulse to a fraction of the rest.
-  const p0 = [Math.max(r0Step, 0)];
-  const lower = [0];
-  const upper = [Math.max(10 * Math.abs(r0Step), 1)];
+  // Parameters: [R0, V_start, R_1, ln τ_1, …]. Initial τ spread from a fraction of the pulse to a fraction of the rest.
+  const p0 = [Math.max(r0Step, 0), v[k0]];
+  const lower = [0, v[k0] - 1];
+  const upper = [Math.max(10 * Math.abs(r0Step), 1), v[k0] + 1];
   const lnMin = Math.log(bounds.tauMinS);
   const lnMax = Math.log(bounds.tauMaxS);
   for (let j = 0; j < rcPairs; j++) {
@@ -169,69 +175,59 @@ export function fitPulse(
     upper.push(Math.max(100 * Math.abs(pol), 1), lnMax);
   }
   const model = new Float64Array(n);
-  const simulate = (p: Float64Array, out: Float64Array): void => {
-    const r0 = p[0];
-    out[0] = base[0];
-    for (let k = 1; k < n; k++) out[k] = base[k] + r0 * cur[k0 + k];
-    for (let j = 0; j < rcPairs; j++) {
-      const rj = p[1 + 2 * j];
-      const tau = Math.exp(p[2 + 2 * j]);
+  const simulate = (p: ArrayLike<number>, out: Float64Array): void => {
+    for (let j = 0; j < n; j++) out[j] = p[1] + base[j] + p[0] * cur[kS + j];
+    for (let r = 0; r < rcPairs; r++) {
+      const rr = p[2 + 2 * r];
+      const tau = Math.exp(p[3 + 2 * r]);
       let x = 0;
-      for (let k = 1; k < n; k++) {
-        const a = Math.exp(-(t[k0 + k] - t[k0 + k - 1]) / tau);
-        x = a * x + rj * (1 - a) * cur[k0 + k];
-        out[k] += x;
+      for (let j = 1; j < n; j++) {
+        const a = Math.exp(-(t[kS + j] - t[kS + j - 1]) / tau);
+        x = a * x + rr * (1 - a) * cur[kS + j];
+        out[j] += x;
       }
     }
   };
-  // R0 comes from the instantaneous step, less what the RC pairs already moved by the first pulse sample; the RC
-  // pairs are then fitted with R0 held, and the two are alternated until R0 settles.
-  const dt1 = t[w.pulseFirst] - t[k0];
-  const stepExcess = v[w.pulseFirst] - base[w.pulseFirst - k0];
-  let r0 = r0Step;
-  let res = levenbergMarquardt(
-    {
-      residualCount: n - 1,
-      residuals: (p, out) => {
-        simulate(p, model);
-        for (let k = 1; k < n; k++) out[k - 1] = model[k] - v[k0 + k];
-      },
+  const problem = {
+    residualCount: n,
+    residuals: (p: Float64Array, out: Float64Array) => {
+      simulate(p, model);
+      for (let j = 0; j < n; j++) out[j] = model[j] - v[kS + j];
     },
-    p0,
-    { lower, upper, maxIterations: 300, costTolerance: 1e-10 },
-  );
-  for (let round = 0; round < 4; round++) {
+  };
+  // R0 comes from the instantaneous step, less what the RC pairs already moved by the first pulse sample; the RC
+  // pairs (and the starting voltage) are then fitted with R0 held, alternating until R0 settles.
+  const dt1 = t[w.pulseFirst] - t[w.pulseFirst - 1];
+  let res = levenbergMarquardt(problem, p0, { lower, upper, maxIterations: 300, costTolerance: 1e-10 });
+  let r0 = res.params[0];
+  for (let round = 0; round < 6; round++) {
     let rcAtFirst = 0;
-    for (let j = 0; j < rcPairs; j++)
-      rcAtFirst += res.params[1 + 2 * j] * (1 - Math.exp(-dt1 / Math.exp(res.params[2 + 2 * j])));
+    for (let r = 0; r < rcPairs; r++)
+      rcAtFirst += res.params[2 + 2 * r] * (1 - Math.exp(-dt1 / Math.exp(res.params[3 + 2 * r])));
+    const stepExcess = v[w.pulseFirst] - res.params[1] - base[jFirst];
     const r0New = Math.max(0, stepExcess / cur[w.pulseFirst] - rcAtFirst);
     const settled = Math.abs(r0New - r0) <= 1e-4 * Math.abs(r0);
     r0 = r0New;
     const pFixed = Float64Array.from(res.params);
     pFixed[0] = r0;
-    const lowerFixed = [...lower];
-    const upperFixed = [...upper];
-    lowerFixed[0] = r0;
-    upperFixed[0] = r0;
-    res = levenbergMarquardt(
-      {
-        residualCount: n - 1,
-        residuals: (p, out) => {
-          simulate(p, model);
-          for (let k = 1; k < n; k++) out[k - 1] = model[k] - v[k0 + k];
-        },
-      },
-      pFixed,
-      { lower: lowerFixed, upper: upperFixed, maxIterations: 300, costTolerance: 1e-10 },
-    );
+    const lo = [...lower];
+    const hi = [...upper];
+    lo[0] = r0;
+    hi[0] = r0;
+    res = levenbergMarquardt(problem, pFixed, {
+      lower: lo,
+      upper: hi,
+      maxIterations: 300,
+      costTolerance: 1e-10,
+    });
     if (settled) break;
   }
   simulate(res.params, model);
   let maxErr = 0;
-  for (let k = 1; k < n; k++) maxErr = Math.max(maxErr, Math.abs(model[k] - v[k0 + k]));
+  for (let j = 0; j < n; j++) maxErr = Math.max(maxErr, Math.abs(model[j] - v[kS + j]));
   const rc = [];
   for (let j = 0; j < rcPairs; j++)
-    rc.push({ rOhm: res.params[1 + 2 * j], tauS: Math.exp(res.params[2 + 2 * j]) });
+    rc.push({ rOhm: res.params[2 + 2 * j], tauS: Math.exp(res.params[3 + 2 * j]) });
   rc.sort((x, y) => x.tauS - y.tauS);
   let iSum = 0;
   let tSum = 0;
@@ -256,7 +252,7 @@ export function fitPulse(
     rc,
     rmsV: res.rms,
     maxErrV: maxErr,
-    points: n - 1,
+    points: n,
     converged: res.converged,
   };
 }

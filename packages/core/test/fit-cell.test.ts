@@ -1,0 +1,181 @@
+/**
+ * The whole identification on HPPC-like tests that the cell model itself generates at two temperatures: the
+ * fitted set must reproduce the resistance tables it was made with and the voltage of a drive profile it never saw.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  CellArray,
+  celsiusToKelvin,
+  compileCellParams,
+  fitCell,
+  formatCsv,
+  parseCellParams,
+  parseCsv,
+  Rng,
+  toFitSeries,
+  validateAgainst,
+} from "../src/index.ts";
+import { testCellFile } from "./fixtures.ts";
+
+const truthFile = testCellFile({
+  r0Ohm: {
+    soc: [0, 1],
+    tempC: [10, 25],
+    values: [
+      [0.05, 0.04],
+      [0.03, 0.025],
+    ],
+  },
+  rc: [
+    {
+      rOhm: {
+        soc: [0, 1],
+        tempC: [10, 25],
+        values: [
+          [0.03, 0.025],
+          [0.015, 0.012],
+        ],
+      },
+      cF: 200,
+    },
+    {
+      rOhm: {
+        soc: [0, 1],
+        tempC: [10, 25],
+        values: [
+          [0.04, 0.03],
+          [0.02, 0.018],
+        ],
+      },
+      cF: 3000,
+    },
+  ],
+  hysteresis: undefined,
+  coulombicEfficiency: 1,
+  arrheniusEaJperMol: 0,
+});
+const truth = compileCellParams(truthFile);
+
+/** HPPC-like test from full: at each SOC level a 10-s pulse and 10 min rest, then a 0.5 C step down and 30 min rest. */
+function hppc(tempC: number, seed: number): string {
+  const tK = celsiusToKelvin(tempC);
+  const cell = new CellArray(truth, 1, { soc: 1, tempK: tK });
+  const rng = new Rng(seed);
+  const cols = {
+    time_s: [0] as number[],
+    current_A: [0] as number[],
+    voltage_V: [cell.ocv(0)],
+    temp_cell_C: [tempC],
+  };
+  let now = 0;
+  const run = (seconds: number, dt: number, current: number) => {
+    for (let k = 0; k < Math.round(seconds / dt); k++) {
+      now += dt;
+      const v = cell.step(0, current, dt);
+      cols.time_s.push(Number(now.toFixed(3)));
+      cols.current_A.push(current);
+      cols.voltage_V.push(v + 0.0001 * rng.normal());
+      cols.temp_cell_C.push(tempC);
+    }
+  };
+  run(600, 10, 0);
+  for (const level of [0.95, 0.75, 0.55, 0.35, 0.15]) {
+    run((1 - level) * 3 * 3600 * (1 / 1.5) - (1 - cell.soc[0]) * 3 * 3600 * (1 / 1.5), 10, -1.5);
+    run(1800, 10, 0);
+    run(10, 0.1, -6);
+    run(20, 0.1, 0);
+    run(580, 1, 0);
+  }
+  return formatCsv(cols);
+}
+
+test("fitting model-generated HPPC tests gives back the model", () => {
+  const pulseTests = [10, 25].map((tc, k) => ({
+    series: toFitSeries(parseCsv(hppc(tc, k + 1)), `synthetic ${tc} °C`)[0],
+  }));
+  const m = truth.ocv;
+  const ocvTable = {
+    soc: Array.from(m.soc),
+    ocvV: Array.from(m.values),
+  };
+  const base = { ...truthFile } as Record<string, unknown>;
+  for (const k of [
+    "ocv",
+    "r0Ohm",
+    "rc",
+    "hysteresis",
+    "name",
+    "capacityAh",
+    "dUdT_VperK",
+    "arrheniusEaJperMol",
+  ])
+    delete base[k];
+  const r = fitCell({ name: "refit", capacityAh: 3, ocvTable, pulseTests, rcPairs: 2, slowRc: false, base });
+  assert.deepEqual(r.warnings, []);
+  assert.deepEqual(
+    r.temperatures.map((t) => t.tempC),
+    [10, 25],
+  );
+  const fitted = compileCellParams(parseCellParams(r.params));
+  // Resistances at the pulse SOC levels and both temperatures.
+  for (const tc of [10, 25])
+    for (const z of [0.35, 0.55, 0.75]) {
+      const tK = celsiusToKelvin(tc);
+      const rel = (a: number, b: number) => Math.abs(a / b - 1);
+      assert.ok(rel(fitted.r0.at(z, tK, -1), truth.r0.at(z, tK, -1)) < 0.02, `R0 at ${z}, ${tc} °C`);
+      for (let j = 0; j < 2; j++) {
+        const rt = truth.rc[j].r.at(z, tK, -1);
+        assert.ok(rel(fitted.rc[j].r.at(z, tK, -1), rt) < 0.03, `R${j + 1} at ${z}, ${tc} °C`);
+        const tauT = rt * truth.rc[j].c.at(z, tK);
+        const tauF = fitted.rc[j].r.at(z, tK, -1) * fitted.rc[j].c.at(z, tK);
+        assert.ok(rel(tauF, tauT) < 0.03, `τ${j + 1} at ${z}, ${tc} °C: ${tauF} vs ${tauT}`);
+      }
+    }
+  // A drive profile the fit never saw, simulated by the truth: the fitted set follows it within a few mV.
+  const rng = new Rng(99);
+  const n = 3000;
+  const timeS = Float64Array.from({ length: n }, (_, k) => k);
+  const currentA = Float64Array.from({ length: n }, (_, k) => (k === 0 ? 0 : -1.5 + 3 * rng.normal() * 0.5));
+  // At a test temperature: between them the fit interpolates resistances by Arrhenius, the truth linearly.
+  const tempK = new Float64Array(n).fill(celsiusToKelvin(25));
+  const measured = validateAgainst(truth, { timeS, currentA, voltageV: new Float64Array(n), tempK }, 0.9)
+    .simulation.voltageV;
+  const v = validateAgainst(fitted, { timeS, currentA, voltageV: measured, tempK }, 0.9);
+  assert.ok(v.figures.rmseV < 0.002, `RMSE ${v.figures.rmseV * 1000} mV`);
+  assert.ok(
+    v.figures.rows === n &&
+      Math.abs(v.figures.chargeAh - currentA.slice(1).reduce((a, b) => a + b, 0) / 3600) < 1e-9,
+  );
+});
+
+test("fit input errors name what is missing", () => {
+  const series = toFitSeries(parseCsv(hppc(25, 5)), "x")[0];
+  assert.throws(
+    () =>
+      fitCell({
+        name: "x",
+        pulseTests: [],
+        base: {},
+        capacityAh: 3,
+        ocvTable: { soc: [0, 1], ocvV: [3, 4] },
+      }),
+    /at least one pulse/,
+  );
+  assert.throws(
+    () => fitCell({ name: "x", pulseTests: [{ series }], base: {}, capacityAh: 3 }),
+    /OCV source/,
+  );
+  assert.throws(
+    () =>
+      fitCell({
+        name: "x",
+        pulseTests: [{ series }],
+        base: {},
+        capacityAh: 3,
+        ocvTable: { soc: [0, 1], ocvV: [3, 4] },
+        rcPairs: 4,
+      }),
+    /rcPairs: got 4/,
+  );
+});
