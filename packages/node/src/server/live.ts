@@ -44,6 +44,8 @@ export interface TelemetryFrame {
 
 export interface AlarmView {
   id: string;
+  /** "warning", "alarm" or "fault". */
+  severity: string;
   /** What it means and what the BMS does about it. */
   text: string;
 }

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { type LiveServer, startLiveServer } from "@coxswain/node/server/run";
+import type { Browser } from "playwright-core";
+import { ScriptedSimulation } from "../../node/test/server-fixture.ts";
+import { buildPage, launchChromium, screenshotPath } from "./browser.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "coxswain-dash-"));
+let server: LiveServer;
+let browser: Browser;
+
+before(async () => {
+  await buildPage("dashboard", join(dir, "www"));
+  server = await startLiveServer({
+    simulation: new ScriptedSimulation(),
+    host: "127.0.0.1",
+    port: 0,
+    stateDir: join(dir, "state"),
+    staticDir: join(dir, "www"),
+  });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("the dashboard shows live values, and a fault injected through the UI with the token raises an alarm and cuts the limits", async () => {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(server.url);
+  await page.waitForSelector("#connection:text('live')");
+  const t0 = await page.textContent("#session-time");
+  await page.waitForFunction((t) => document.querySelector("#session-time")?.textContent !== t, t0);
+  assert.match((await page.textContent("#pack-voltage")) ?? "", /14\.8 V/);
+  assert.equal(await page.textContent("#limit-charge"), "10.0 A");
+
+  // Without the token the server refuses, and the page says why.
+  await page.selectOption("#fault-kind", "cell-short");
+  await page.fill("#fault-target", "2");
+  await page.click("#inject-fault");
+  await page.waitForSelector("#control-error:text('401')");
+  assert.equal(server.session.simulation.activeFaults().length, 0);
+
+  const token = readFileSync(server.tokenPath, "utf8").trim();
+  await page.fill("#token", token);
+  await page.press("#token", "Enter");
+  await page.dispatchEvent("#token", "change");
+  await page.click("#inject-fault");
+  await page.waitForSelector("#alarms li.fault:has-text('cell-short')");
+  await page.waitForSelector("#limit-charge:text('0.0 A')");
+  assert.equal(await page.textContent("#reason-charge"), "fault");
+  assert.equal(await page.textContent("#control-error"), "");
+  await page.screenshot({ path: screenshotPath("dashboard.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+});
