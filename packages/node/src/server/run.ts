@@ -37,7 +37,9 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
   const token = loadOrCreateToken(o.stateDir);
   const historyPath = o.historyPath === undefined ? join(o.stateDir, "history.sqlite") : o.historyPath;
   const history: HistoryStore | undefined = historyPath
-    ? new SqliteHistory(historyPath, { runName: `${o.simulation.info.scenario} / ${o.simulation.info.controller}` })
+    ? new SqliteHistory(historyPath, {
+        runName: `${o.simulation.info.scenario} / ${o.simulation.info.controller}`,
+      })
     : undefined;
   const session = new LiveSession(o.simulation, {
     ...(o.speed !== undefined ? { speed: o.speed } : {}),
