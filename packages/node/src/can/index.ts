@@ -1,2 +1,3 @@
 export * from "./dbc-files.ts";
+export * from "./socketcan.ts";
 export * from "./socketcand.ts";
