@@ -373,12 +373,13 @@ export function importBpx(doc: unknown, o: BpxOptions, source = "BPX file"): Cel
   const gapPos = hysteresisGap(pos);
   const hasHysteresis = neg.halfGap !== null || pos.halfGap !== null;
 
-  const heatCapacity =
-    r.num(cell, "Specific heat capacity [J.K-1.kg-1]", cp, { gt: 0 }) *
-    r.num(cell, "Density [kg.m-3]", cp, { gt: 0 }) *
-    r.num(cell, "Volume [m3]", cp, { gt: 0 });
-  const extArea = r.num(cell, "External surface area [m2]", cp, { gt: 0 });
   const volume = r.num(cell, "Volume [m3]", cp, { gt: 0 });
+  const massKg = r.num(cell, "Density [kg.m-3]", cp, { gt: 0 }) * volume;
+  const heatCapacity = r.num(cell, "Specific heat capacity [J.K-1.kg-1]", cp, { gt: 0 }) * massKg;
+  const extArea = r.num(cell, "External surface area [m2]", cp, { gt: 0 });
+  // Nominal voltage: the mean OCV over SOC (energy / capacity), trapezoidal on the SOC grid.
+  let meanOcv = 0;
+  for (let i = 1; i < n; i++) meanOcv += 0.5 * (ocv[i] + ocv[i - 1]) * (soc[i] - soc[i - 1]);
   const kKey = "Thermal conductivity [W.m-1.K-1]";
   const conductivity =
     cell[kKey] !== undefined
@@ -414,6 +415,7 @@ export function importBpx(doc: unknown, o: BpxOptions, source = "BPX file"): Cel
           : `ESTIMATE, not measured (BPX carries no ECM resistances): R0(SOC) = contact ${sig(contactOhm)} Ω + electrolyte ${sig(electrolyteOhm)} Ω (separator L/κ_eff, electrodes L/(3κ_eff)) + solid ${sig(solidOhm)} Ω (L/(3σ)) + linearised Butler–Volmer charge transfer RT/(F·j0·a·L·A) of both electrodes, j0 = F·k·sqrt(θ(1−θ)) at c_e = c_e0`,
       rcPairs: `ESTIMATE: one pair per electrode (negative, positive) for solid diffusion, R = |dU/dθ|·R_p/(5·D·c_max·F·a·L·A), τ = R_p²/(35·D) = ${sig(tau(neg), 4)} s and ${sig(tau(pos), 4)} s`,
       arrhenius: "resistance-weighted mean of the activation energies of the terms at 50 % SOC",
+      nominal: "mass = density × volume; nominal voltage = mean OCV over SOC",
       thermal: `heat capacity ${sig(heatCapacity, 4)} J/K = specific heat × density × volume, 95 % cell node / 5 % case node; cell-to-case k·A²/V; case-to-ambient ${h} W/(m²·K) × external area (assumed)`,
       limits: `voltage from the BPX cut-offs; current limits ${chargeC} C charge / ${dischargeC} C discharge and temperature limits 0…45 °C charge, −20…60 °C discharge are ASSUMED (not in BPX)`,
       hysteresis: hasHysteresis
@@ -423,6 +425,8 @@ export function importBpx(doc: unknown, o: BpxOptions, source = "BPX file"): Cel
         "electrolyte diffusivity and transference, particle-size distributions, thermal conductivity anisotropy, validation data",
     },
     capacityAh,
+    nominalVoltageV: sig(meanOcv, 4),
+    massKg: sig(massKg, 4),
     referenceTempC: sig(kelvinToCelsius(tRefK), 9),
     coulombicEfficiency: 1,
     ocv: { soc, voltageV: ocv },
