@@ -182,7 +182,7 @@ export function importPybammEcm(tables: PybammEcmTables, o: PybammEcmOptions): C
         "PyBaMM tables are discharge-positive: entries at negative PyBaMM current became the charge branch, positive the discharge branch",
       currentAxis: `collapsed per direction at |I| = ${iRep} A (linear interpolation along PyBaMM's current axis, ${Math.min(...currents)}…${Math.max(...currents)} A)`,
       dUdT: tables.dUdT
-        ? `dU/dT over (OCV, T) read at ${refC} °C through the OCV curve; its temperature dependence is dropped`
+        ? `dU/dT over (OCV, T) read at ${refC} °C through the OCV curve; its temperature dependence is dropped. PyBaMM's Thevenin model uses dU/dT for the reversible heat only; coxswain also shifts the OCV by (T − T_ref)·dU/dT`
         : "no dU/dT table: 0",
       capacitance: "C_k per pair from the discharge branch (a coxswain RC pair has one capacitance table)",
       arrhenius:
