@@ -197,7 +197,7 @@ test("match and timeout on the same tick: the match wins (no timing luck)", () =
 
 test("welded contactor: found after an opening, and while open", () => {
   const m = new ContactorMachine();
-  m.mode = "closed";
+  m.mode = "closed" as ContactorMode;
   assert.equal(tick(m, { close: false }, { welded: true }), "openRequest");
   let ev: string | null = null;
   let k = 0;
