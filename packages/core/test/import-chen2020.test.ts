@@ -87,3 +87,22 @@ test("borrowed resistances are scaled by capacity (R × 20, C ÷ 20) and keep th
 test("the committed lg-m50-chen2020 set is what the importer produces today", () => {
   assert.deepEqual(namedSet("lg-m50-chen2020"), { ...build(), name: "lg-m50-chen2020" });
 });
+
+test("dU/dT is O'Regan 2022's electrode entropic fits combined over the window (closed form, by hand)", () => {
+  const set = build();
+  const d = set.dUdT_VperK as { soc: number[]; values: number[] };
+  const dn = (x: number) =>
+    (-0.1112 * x + 0.02914 + 0.3561 * Math.exp(-((x - 0.08309) ** 2) / 0.004616)) / 1000;
+  const dp = (y: number) =>
+    (0.04006 * Math.exp(-((y - 0.2828) ** 2) / 0.0009855) -
+      0.06656 * Math.exp(-((y - 0.8032) ** 2) / 0.02179)) /
+    1000;
+  for (const z of [0, 0.1, 0.5, 0.9, 1]) {
+    const k = d.soc.findIndex((s) => Math.abs(s - z) < 1e-9);
+    const expected = dp(0.85397 + z * (0.26385 - 0.85397)) - dn(0.02635 + z * (0.91062 - 0.02635));
+    assert.ok(Math.abs(d.values[k] - expected) < 1e-9, `SOC ${z}: ${d.values[k]} vs ${expected}`);
+  }
+  // Entropy change of an NMC/graphite cell: below 0.5 mV/K in magnitude, negative at low SOC.
+  assert.ok(d.values.every((v) => Math.abs(v) < 5e-4));
+  assert.ok(d.values[10] < 0);
+});

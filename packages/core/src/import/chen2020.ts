@@ -12,6 +12,7 @@ import type { CellParamsFile, DirTableSpec, TableSpec } from "../cell/params.ts"
 import { parseCellParams } from "../cell/params.ts";
 import { parseCsv } from "../io/csv.ts";
 import { axisValue, columnIndex, sig } from "./common.ts";
+import { compileExpression } from "./expr.ts";
 
 export interface Chen2020Files {
   /** `lgm50_fullcell_ocv_derived_from_chen2020_fits.csv` */
@@ -61,6 +62,17 @@ export const CELL_21700_THERMAL = {
   caseHeatCapacityJperK: 5,
   cellToCaseWperK: 0.5,
   caseToAmbientWperK: 0.053,
+};
+
+/**
+ * Entropic coefficients of the LG M50(T) electrodes, V/K over stoichiometry x: the fits of O'Regan, Brosa Planella,
+ * Widanage and Kendrick, "Thermal-electrochemical parameters of a high energy lithium-ion cylindrical battery",
+ * Electrochim. Acta 425 (2022) 140700 (fits in mV/K; coefficients as published in PyBaMM's ORegan2022 set).
+ */
+export const OREGAN_2022_ENTROPIC = {
+  graphite: "(-0.1112 * x + 0.02914 + 0.3561 * exp(-((x - 0.08309) ** 2) / 0.004616)) / 1000",
+  nmc811:
+    "(0.04006 * exp(-((x - 0.2828) ** 2) / 0.0009855) - 0.06656 * exp(-((x - 0.8032) ** 2) / 0.02179)) / 1000",
 };
 
 /** Reads a two-column `sto,ocp` curve (comment lines allowed), checking the stoichiometry rises. */
@@ -118,6 +130,14 @@ export function importChen2020(files: Chen2020Files, o: Chen2020Options): CellPa
   const si = columnIndex(t, ["soc"], "SOC", "full-cell OCV file");
   const vi = columnIndex(t, ["ocv"], "OCV", "full-cell OCV file");
   const ocv = { soc: Array.from(t.data[si], axisValue), voltageV: Array.from(t.data[vi], (v) => sig(v)) };
+  // Full-cell dU/dT = dU_pos/dT(y) − dU_neg/dT(x) along the stoichiometry window.
+  const dNeg = compileExpression(OREGAN_2022_ENTROPIC.graphite, ["x"]);
+  const dPos = compileExpression(OREGAN_2022_ENTROPIC.nmc811, ["x"]);
+  const dUdT = ocv.soc.map((z) =>
+    sig(
+      dPos([window.y0 + z * (window.y100 - window.y0)]) - dNeg([window.x0 + z * (window.x100 - window.x0)]),
+    ),
+  );
   const donor = o.resistanceDonor;
   const kR = donor.capacityAh / capacityAh;
   const file = {
@@ -132,7 +152,7 @@ export function importChen2020(files: Chen2020Files, o: Chen2020Options): CellPa
       electrodes: `graphite and NMC811 OCP curves measured by Chen 2020 (PyBaMM data files), stoichiometry window x0=${window.x0} x100=${window.x100} y0=${window.y0} y100=${window.y100} from the full-cell file's header`,
       capacity: `${capacityAh} A·h: the LG M50's typical capacity (datasheet minimum 4.85 A·h; the Chen 2020 geometry gives 5.15 A·h between 2.5 and 4.2 V)`,
       resistances: `PROVISIONAL: R0, the RC pair(s) and the activation energy are those of the "${o.donorName}" set (${donor.capacityAh} A·h) scaled to ${capacityAh} A·h (R × ${sig(kR)}, C × ${sig(1 / kR)}), not measured on an LG M50; to be replaced by the lg-m50 set identified from measured LG M50 pulses with coxswain fit`,
-      dUdT: "not in these data: 0 (no reversible heat, no OCV temperature shift)",
+      dUdT: "dU_pos/dT(y) − dU_neg/dT(x) over the same window, from the LG M50 electrode entropic-coefficient fits of O'Regan et al., Electrochim. Acta 425 (2022) 140700 (coefficients as in PyBaMM's ORegan2022 set, BSD-3-Clause)",
       thermal:
         "21700 estimate: 69 g × ≈1000 J/(kg·K) split 64 J/K jelly roll + 5 J/K can; core-to-can 0.5 W/K; can-to-ambient 0.053 W/K (natural convection, 10 W/(m²·K) × 0.0053 m²)",
       limits:
@@ -144,6 +164,7 @@ export function importChen2020(files: Chen2020Files, o: Chen2020Options): CellPa
     referenceTempC: donor.referenceTempC ?? 25,
     coulombicEfficiency: 1,
     ocv,
+    dUdT_VperK: { soc: ocv.soc, values: dUdT },
     r0Ohm: scaleDir(donor.r0Ohm, kR),
     rc: (donor.rc ?? []).map((p) => ({ rOhm: scaleDir(p.rOhm, kR), cF: scaleTable(p.cF, 1 / kR) })),
     arrheniusEaJperMol: donor.arrheniusEaJperMol ?? 0,
