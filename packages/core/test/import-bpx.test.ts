@@ -96,6 +96,10 @@ test("the NMC pouch set reproduces BPX's own DFN 1 C discharge within 50 mV RMSE
   }
   const rmse = Math.sqrt(se / n);
   assert.ok(n > 30 && rmse < 0.05, `RMSE ${rmse} V over ${n} points`);
+  // The importer records the same comparison (from the rested start voltage) in the set's validation figures.
+  const figures = importBpx(doc, { name: "nmc" }).validation as Record<string, { voltageRmseV: number }>;
+  for (const k of ['BPX validation "1C discharge"', 'BPX validation "C/20 discharge"'])
+    assert.ok(figures[k].voltageRmseV < 0.05, `${k}: ${figures[k].voltageRmseV}`);
 });
 
 test("bad BPX input is refused with the field path and what is allowed", () => {
