@@ -18,4 +18,5 @@ export * from "./math/lm.ts";
 export * from "./protocols/index.ts";
 export * from "./random.ts";
 export * from "./schema.ts";
+export * from "./twin/index.ts";
 export * from "./units.ts";

@@ -6,3 +6,4 @@ export * from "./import.ts";
 export * from "./modbus/index.ts";
 export * from "./mqtt/index.ts";
 export * from "./params.ts";
+export * from "./scenarios.ts";

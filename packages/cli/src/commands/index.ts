@@ -5,6 +5,7 @@ import { registerFit } from "./fit.ts";
 import { registerImport } from "./import.ts";
 import { registerParams } from "./params.ts";
 import { registerStart } from "./start.ts";
+import { registerTwin } from "./twin.ts";
 
 /** Every command group of the CLI, in the order `--help` lists them. */
 export const commands: ((program: Command) => void)[] = [
@@ -14,4 +15,5 @@ export const commands: ((program: Command) => void)[] = [
   registerImport,
   registerEstimate,
   registerFit,
+  registerTwin,
 ];

@@ -155,6 +155,8 @@ export class Pack {
   /** Self-discharge of the cell without faults, A. */
   readonly baseLeakA: Float64Array;
   readonly cellCurrentA: Float64Array;
+  /** Charge through each cell since the last ageing update, A·s (absolute). */
+  readonly cellThroughputAs: Float64Array;
   /** Cell terminal voltage at the end of the last step, V. */
   readonly cellVoltageV: Float64Array;
   private readonly conductance: Float64Array;
@@ -221,6 +223,7 @@ export class Pack {
     this.shortOhm = f(n);
     this.baseLeakA = f(n);
     this.cellCurrentA = f(n);
+    this.cellThroughputAs = f(n);
     this.cellVoltageV = f(n);
     this.conductance = f(n);
     this.cellMode = new Int8Array(n);
@@ -358,12 +361,11 @@ export class Pack {
       }
     } else i = d.currentA;
     i = Math.max(d.currentMinA, Math.min(d.currentMaxA, i));
+    // The voltage window only ever reduces a current: a charger above its setpoint stops, it does not
+    // discharge; an inverter below its minimum stops drawing, it does not charge.
     if (r > 0) {
-      if (e + r * i > d.voltageMaxV) i = Math.min(i, (d.voltageMaxV - e) / r);
-      if (e + r * i < d.voltageMinV) i = Math.max(i, (d.voltageMinV - e) / r);
-      // Never let the voltage window turn a charger into a load or an inverter into a source.
-      if (d.currentMaxA <= 0) i = Math.min(i, 0);
-      if (d.currentMinA >= 0) i = Math.max(i, 0);
+      if (i > 0 && e + r * i > d.voltageMaxV) i = Math.max(0, (d.voltageMaxV - e) / r);
+      if (i < 0 && e + r * i < d.voltageMinV) i = Math.min(0, (d.voltageMinV - e) / r);
     }
     return i;
   }
@@ -490,6 +492,7 @@ export class Pack {
         fast.commit(i, ii, dt);
         this.cellVoltageV[i] = fast.voltageV[i];
         this.cellCurrentA[i] = ii;
+        this.cellThroughputAs[i] += Math.abs(ii) * dt;
         heatIc += this.interconnectOhm[i] * ii * ii;
       }
       this.interconnectHeatJ += heatIc * dt;
