@@ -1,5 +1,6 @@
 /** Small helpers shared by the parameter importers. */
 import { type CsvTable, parseCsv } from "../io/csv.ts";
+import { findInterval } from "../math/interp.ts";
 
 /** Rounds to `digits` significant digits, so generated parameter files stay short and stable. */
 export function sig(x: number, digits = 6): number {
@@ -62,14 +63,13 @@ export function parseGridCsv(text: string, file: string, axisKeys: string[][], v
   return { axes, values };
 }
 
-/** Linear interpolation weights of x on a sorted axis, clamped at the ends: [i, w] with value = (1−w)·a[i] + w·a[i+1]. */
+/** Interpolation position of x on a sorted axis, clamped at the ends: [i, w] with value = (1−w)·a[i] + w·a[i+1]. */
 export function bracket(axis: readonly number[], x: number): [number, number] {
   const n = axis.length;
-  if (n === 1 || x <= axis[0]) return [0, 0];
-  if (x >= axis[n - 1]) return [n - 2, 1];
-  let i = 0;
-  while (axis[i + 1] < x) i++;
-  return [i, (x - axis[i]) / (axis[i + 1] - axis[i])];
+  if (n === 1) return [0, 0];
+  const i = findInterval(axis, x);
+  const w = (x - axis[i]) / (axis[i + 1] - axis[i]);
+  return [i, Math.min(1, Math.max(0, w))];
 }
 
 /** JSON text with two-space indentation, arrays of numbers or strings kept on one line (tables stay readable). */
