@@ -162,9 +162,24 @@ test("fit input errors name what is missing", () => {
       }),
     /at least one pulse/,
   );
+  // Without an OCV test or table the long rests of the pulse test give the OCV; a test without them is refused.
+  const short = toFitSeries(
+    parseCsv(
+      formatCsv({
+        time_s: [0, 1, 2, 3, 13, 14, 30],
+        current_A: [0, 0, -3, -3, 0, 0, 0],
+        voltage_V: [3.7, 3.7, 3.6, 3.59, 3.68, 3.69, 3.7],
+        temp_cell_C: [25, 25, 25, 25, 25, 25, 25],
+      }),
+    ),
+    "short",
+  )[0];
   assert.throws(
-    () => fitCell({ name: "x", pulseTests: [{ series }], base: {}, capacityAh: 3 }),
+    () => fitCell({ name: "x", pulseTests: [{ series: short }], base: {}, capacityAh: 3 }),
     /OCV source/,
+  );
+  assert.ok(
+    fitCell({ name: "x", pulseTests: [{ series }], base: {}, capacityAh: 3 }).params.ocv.soc.length > 3,
   );
   assert.throws(
     () =>

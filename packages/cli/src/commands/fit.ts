@@ -44,6 +44,7 @@ interface FitOptions extends ColumnOptions {
   socCol?: string;
   out?: string;
   validate?: string[];
+  validateTempCol?: string;
   initialSoc: number;
   report?: string;
 }
@@ -63,10 +64,10 @@ export function registerFit(program: Command): void {
     program
       .command("fit")
       .description("identify a cell parameter set (OCV, R0, RC pairs, hysteresis) from lab tests")
-      .requiredOption("--name <name>", "name of the parameter set (lower case, digits, . _ -)")
-      .requiredOption(
+      .option("--name <name>", "name of the parameter set (lower case, digits, . _ -); required")
+      .option(
         "--pulses <csv...>",
-        "pulse/HPPC test files (file.csv@25 gives a file without temperature column its °C)",
+        "pulse/HPPC test files (file.csv@25 gives a file without temperature column its °C); required",
       )
       .option("--ocv-test <csv>", "low-rate discharge followed by a low-rate charge (pseudo-OCV test)")
       .option(
@@ -97,7 +98,14 @@ export function registerFit(program: Command): void {
       )
       .option("--soc-col <name>", "column with each record's starting SOC (% or fraction)")
       .option("--out <json>", "write the parameter set here")
-      .option("--validate <csv...>", "files to score the fitted set on (never used by the fit)")
+      .option(
+        "--validate <csv...>",
+        "files to score the fitted set on, never used by the fit (file.csv@0.3 starts that file at SOC 0.3)",
+      )
+      .option(
+        "--validate-temp-col <name>",
+        "cell temperature column of the validation files, when it differs",
+      )
       .option(
         "--initial-soc <z>",
         "SOC at the start of each validation file",
@@ -106,6 +114,10 @@ export function registerFit(program: Command): void {
       )
       .option("--report <dir>", "write report.html (plots, figures) and pulses.csv into this directory"),
   ).action((o: FitOptions) => {
+    // Checked here rather than as required options, so that `coxswain fit validate` does not ask for them.
+    if (!o.name) throw new Error("coxswain fit: --name <name> is required");
+    if (!o.pulses?.length)
+      throw new Error("coxswain fit: --pulses <csv...> is required (pulse or HPPC tests)");
     const mapping = columnMapping(o);
     const seriesOpts = {
       ahColumn: o.ahCol,
@@ -149,9 +161,10 @@ export function registerFit(program: Command): void {
     });
     const fitSeconds = (performance.now() - started) / 1000;
     const model = compileCellParams(parseCellParams(result.params, `fitted set ${o.name}`));
+    const validationColumns = { ...o, tempCol: o.validateTempCol ?? o.tempCol };
     const runs = (o.validate ?? []).map((path) => ({
       path,
-      run: validateFile(model, path, o, o.initialSoc),
+      run: validateFile(model, path, validationColumns, o.initialSoc),
     }));
     if (runs.length)
       (result.params as { validation?: unknown }).validation = validationRecord(runs, o.initialSoc);
@@ -178,7 +191,14 @@ export function registerFit(program: Command): void {
       )
       .option("--initial-soc <z>", "SOC at the start of each file", numberArg("--initial-soc", 0, 1), 1)
       .option("--report <dir>", "write report.html with measured against simulated voltage"),
-  ).action((o: ColumnOptions & { params: string; data: string[]; initialSoc: number; report?: string }) => {
+  ).action((_local: unknown, cmd: Command) => {
+    // The column options are shared with `coxswain fit`, which parses them first: read them merged.
+    const o = cmd.optsWithGlobals() as ColumnOptions & {
+      params: string;
+      data: string[];
+      initialSoc: number;
+      report?: string;
+    };
     const model = loadCellModelByName(o.params);
     const runs = o.data.map((path) => ({ path, run: validateFile(model, path, o, o.initialSoc) }));
     console.log(`${model.name}: open-loop from SOC ${o.initialSoc}, measured current and cell temperature\n`);
@@ -187,13 +207,27 @@ export function registerFit(program: Command): void {
   });
 }
 
-function validateFile(model: CellModel, path: string, o: ColumnOptions, initialSoc: number): ValidationRun {
+/** `file.csv@0.5` gives one validation file its own starting SOC. */
+function fileAndSoc(spec: string, fallback: number): { path: string; initialSoc: number } {
+  const at = spec.lastIndexOf("@");
+  if (at <= 0) return { path: spec, initialSoc: fallback };
+  const z = Number(spec.slice(at + 1));
+  if (!Number.isFinite(z) || z < 0 || z > 1)
+    throw new Error(`"${spec}": the starting SOC after @ must be a fraction in [0, 1]`);
+  return { path: spec.slice(0, at), initialSoc: z };
+}
+
+function validateFile(model: CellModel, spec: string, o: ColumnOptions, fallbackSoc: number): ValidationRun {
+  const { path, initialSoc } = fileAndSoc(spec, fallbackSoc);
   const data = readMeasuredCsv(path, columnMapping(o));
   if (!data.voltageV) throw new Error(`${path}: no voltage column to score against`);
   return validateAgainst(model, { ...data, voltageV: data.voltageV }, initialSoc);
 }
 
 type Runs = { path: string; run: ValidationRun }[];
+
+/** A file's name for tables: no folder, no .gz, the starting SOC kept when one was given. */
+const fileName = (spec: string) => basename(spec).replace(/\.gz(@|$)/, "$1");
 
 function meanTempC(r: ValidationRun): number {
   const t = r.simulation.tempK;
@@ -211,7 +245,7 @@ export function validationTable(runs: Runs): string {
   for (const { path, run } of runs) {
     const f = run.figures;
     lines.push(
-      `| ${basename(path).replace(/\.gz$/, "")} | ${f.rows} | ${(f.durationS / 3600).toFixed(2)} | ${f.chargeAh.toFixed(3)} | ${meanTempC(run).toFixed(1)} | ${(f.rmseV * 1000).toFixed(1)} | ${(f.maxErrV * 1000).toFixed(0)} | ${(f.meanErrV * 1000).toFixed(1)} |`,
+      `| ${fileName(path)} | ${f.rows} | ${(f.durationS / 3600).toFixed(2)} | ${f.chargeAh.toFixed(3)} | ${meanTempC(run).toFixed(1)} | ${(f.rmseV * 1000).toFixed(1)} | ${(f.maxErrV * 1000).toFixed(0)} | ${(f.meanErrV * 1000).toFixed(1)} |`,
     );
   }
   return lines.join("\n");
@@ -221,7 +255,7 @@ function validationRecord(runs: Runs, initialSoc: number) {
   return {
     method: `open-loop simulation with the measured current and cell temperature from SOC ${initialSoc}; voltage error over the whole file`,
     files: runs.map(({ path, run }) => ({
-      file: basename(path).replace(/\.gz$/, ""),
+      file: fileName(path),
       rmseMv: Number((run.figures.rmseV * 1000).toFixed(1)),
       maxErrMv: Number((run.figures.maxErrV * 1000).toFixed(0)),
     })),
@@ -249,7 +283,7 @@ function writeReport(dir: string, model: CellModel, result: FitResult | null, ru
   const html = fitReportHtml({
     model,
     fit: result,
-    validation: runs.map(({ path, run }) => ({ name: basename(path).replace(/\.gz$/, ""), run })),
+    validation: runs.map(({ path, run }) => ({ name: fileName(path), run })),
   });
   writeTextFile(`${dir}/report.html`, html);
   if (result) writeTextFile(`${dir}/pulses.csv`, pulseFitsCsv(result));

@@ -132,8 +132,6 @@ export function fitCell(input: FitInput): FitResult {
   if (!(Number.isInteger(nRc) && nRc >= 1 && nRc <= 3))
     throw new Error(`rcPairs: got ${nRc}, expected 1, 2 or 3 RC pairs`);
   if (input.pulseTests.length === 0) throw new Error("fitting needs at least one pulse/HPPC test");
-  if (!input.lowRate && !input.ocvTable)
-    throw new Error("fitting needs an OCV source: a low-rate discharge+charge test or an OCV table");
 
   const capacities = (input.capacityTests ?? []).map((s) => ({
     source: s.source,
@@ -147,8 +145,8 @@ export function fitCell(input: FitInput): FitResult {
     throw new Error("no capacity: give capacityAh, a capacity test or a low-rate test (got none)");
 
   // 2. OCV base curve and hysteresis half-gap.
-  let baseSoc: Float64Array;
-  let baseOcv: Float64Array;
+  let baseSoc: Float64Array = new Float64Array(0);
+  let baseOcv: Float64Array = new Float64Array(0);
   let halfGap: Float64Array | null = null;
   let lowRate: LowRateOcv | undefined;
   let lowRateSoc: Float64Array | undefined;
@@ -159,8 +157,8 @@ export function fitCell(input: FitInput): FitResult {
     baseSoc = lowRate.soc;
     baseOcv = lowRate.ocvV;
     halfGap = lowRate.halfGapV;
-  } else {
-    const t = input.ocvTable as OcvTableInput;
+  } else if (input.ocvTable) {
+    const t = input.ocvTable;
     baseSoc = Float64Array.from(t.soc);
     baseOcv = monotoneFit(t.ocvV);
     halfGap = t.hysteresisV ? Float64Array.from(t.hysteresisV) : null;
@@ -197,6 +195,39 @@ export function fitCell(input: FitInput): FitResult {
     return { series, data, found, long, nominal: kelvinToCelsius(median(tempsAt)) };
   });
   const clusters = levels(perSeries, (s) => s.nominal, 3);
+  if (baseSoc.length === 0) {
+    // No OCV test or table: the relaxed rest voltages of the tests nearest 25 °C are the OCV.
+    let ref = 0;
+    const mean = (c: typeof perSeries) => c.reduce((a, x) => a + x.nominal, 0) / c.length;
+    for (let i = 1; i < clusters.length; i++)
+      if (Math.abs(mean(clusters[i]) - 25) < Math.abs(mean(clusters[ref]) - 25)) ref = i;
+    const pts = clusters[ref].flatMap((x) =>
+      x.found.restPoints
+        .filter((r) => r.afterDirection !== 0)
+        .map((r) => ({ soc: x.data.soc[r.index], v: x.series.voltageV[r.index] })),
+    );
+    const lv = levels(pts, (p) => p.soc, 0.01);
+    if (lv.length < 3)
+      throw new Error(
+        `fitting needs an OCV source: a low-rate discharge+charge test, an OCV table, or pulse tests with long rests (found ${lv.length} relaxed rest level(s))`,
+      );
+    const zs = lv.map((l) => median(l.map((p) => p.soc)));
+    const vs = lv.map((l) => median(l.map((p) => p.v)));
+    // Below the lowest rest, the final discharge to cut-off continues the curve: its loaded voltage raised by the
+    // drop it showed 300 s after leaving that rest (the ohmic and polarisation part at that SOC).
+    const tail = finalDischargeTail(clusters[ref], detect.restCurrentA);
+    if (tail?.soc.length && tail.soc[0] < zs[0]) {
+      const dz = 0.01;
+      for (let z = Math.floor(zs[0] / dz - 1e-9) * dz; z > tail.soc[tail.soc.length - 1]; z -= dz) {
+        zs.unshift(z);
+        vs.unshift(interp1(tail.soc.slice().reverse(), tail.voltageV.slice().reverse(), z));
+      }
+      zs.unshift(tail.soc[tail.soc.length - 1]);
+      vs.unshift(tail.voltageV[tail.voltageV.length - 1]);
+    }
+    baseSoc = Float64Array.from(zs);
+    baseOcv = monotoneFit(vs);
+  }
   const slowFits = clusters.map((c) =>
     c.flatMap((s) =>
       s.long
@@ -487,4 +518,56 @@ function fitGamma(
     { lower: [Math.log(0.1)], upper: [Math.log(5000)] },
   );
   return Math.exp(res.params[0]);
+}
+
+/**
+ * The last discharge of a set of tests that ends below every rest (the run down to the cut-off), as an OCV
+ * estimate: loaded voltage plus the drop seen 300 s after the rest before it. SOC decreasing along the arrays.
+ */
+function finalDischargeTail(
+  series: {
+    data: {
+      timeS: ArrayLike<number>;
+      currentA: ArrayLike<number>;
+      voltageV: ArrayLike<number>;
+      soc: ArrayLike<number>;
+    };
+    found: { restPoints: { index: number }[] };
+  }[],
+  restCurrentA: number,
+): { soc: number[]; voltageV: number[] } | null {
+  let best: { soc: number[]; voltageV: number[] } | null = null;
+  for (const x of series) {
+    const { timeS: t, currentA: i, voltageV: v, soc } = x.data;
+    const rests = x.found.restPoints;
+    if (!rests.length) continue;
+    const last = rests[rests.length - 1].index;
+    // The longest discharge run after the last rest (pulses in between are skipped).
+    let start = -1;
+    let end = -1;
+    for (let k = last + 1; k < t.length; ) {
+      if (!(i[k] < -restCurrentA)) {
+        k++;
+        continue;
+      }
+      const a = k;
+      while (k < t.length && i[k] < -restCurrentA) k++;
+      if (start < 0 || t[k - 1] - t[a - 1] > t[end] - t[start - 1]) {
+        start = a;
+        end = k - 1;
+      }
+    }
+    if (start < 0) continue;
+    let k300 = start;
+    while (k300 < end && t[k300] - t[start - 1] < 300) k300++;
+    if (k300 >= end) continue;
+    const drop = v[last] - v[k300];
+    const out = { soc: [] as number[], voltageV: [] as number[] };
+    for (let j = k300; j <= end; j++) {
+      out.soc.push(soc[j]);
+      out.voltageV.push(v[j] + drop);
+    }
+    if (!best || out.soc[out.soc.length - 1] < best.soc[best.soc.length - 1]) best = out;
+  }
+  return best;
 }

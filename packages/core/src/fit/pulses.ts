@@ -128,7 +128,17 @@ export function fitPulse(
   fixedRc: readonly { rOhm: number; tauS: number }[] = [],
 ): PulseFit {
   const { timeS: t, currentA: cur, voltageV: v, soc } = d;
-  const k0 = w.start;
+  // Some testers log current and voltage at slightly different instants: the last "rest" row already shows the pulse's voltage. Such a
+  // row is a transition, not a rest: it is left out of the residuals and the rest row before it is the start.
+  const lagging =
+    w.start > 0 &&
+    Math.abs(v[w.start] - v[w.pulseFirst]) < Math.abs(v[w.start] - v[w.start - 1]) &&
+    Math.abs(cur[w.start - 1]) <= 0.01 * Math.abs(cur[w.pulseFirst]);
+  const k0 = lagging ? w.start - 1 : w.start;
+  // Likewise at the end: a first rest row whose voltage still looks loaded.
+  const after = w.pulseLast + 1;
+  const trailing =
+    after + 1 <= w.end && Math.abs(v[after] - v[w.pulseLast]) < Math.abs(v[after] - v[after + 1]);
   // The starting voltage is a parameter, fitted to the rest rows of up to 30 s before the pulse as well, so that
   // the noise of one sample does not shift the whole window.
   const quiet = 0.01 * Math.abs(cur[w.pulseFirst]);
@@ -193,6 +203,8 @@ export function fitPulse(
     residuals: (p: Float64Array, out: Float64Array) => {
       simulate(p, model);
       for (let j = 0; j < n; j++) out[j] = model[j] - v[kS + j];
+      if (lagging) out[w.start - kS] = 0;
+      if (trailing) out[after - kS] = 0;
     },
   };
   // R0 comes from the instantaneous step, less what the RC pairs already moved by the first pulse sample; the RC
@@ -224,7 +236,9 @@ export function fitPulse(
   }
   simulate(res.params, model);
   let maxErr = 0;
-  for (let j = 0; j < n; j++) maxErr = Math.max(maxErr, Math.abs(model[j] - v[kS + j]));
+  for (let j = 0; j < n; j++)
+    if (!(lagging && j === w.start - kS) && !(trailing && j === after - kS))
+      maxErr = Math.max(maxErr, Math.abs(model[j] - v[kS + j]));
   const rc = [];
   for (let j = 0; j < rcPairs; j++)
     rc.push({ rOhm: res.params[2 + 2 * j], tauS: Math.exp(res.params[3 + 2 * j]) });
