@@ -95,3 +95,15 @@ test("CSV: a missing column is a clear error listing the columns", () => {
     /no column "amps" for current/,
   );
 });
+
+test("CSV: a PyBaMM-style 'Current [A]' column defaults to discharge-positive; an explicit sign wins", () => {
+  const t = parseCsv("# Time [s],Current [A]\n0,1\n1,2\n");
+  const auto = toMeasured(t);
+  assert.deepEqual(Array.from(auto.currentA), [-1, -2]);
+  assert.equal(auto.currentSign, "discharge-positive");
+  assert.match(auto.currentSignReason, /PyBaMM/);
+  assert.deepEqual(Array.from(toMeasured(t, { currentSign: "charge-positive" }).currentA), [1, 2]);
+  const ours = toMeasured(parseCsv("time_s,current_A\n0,1\n1,2\n"));
+  assert.deepEqual(Array.from(ours.currentA), [1, 2]);
+  assert.equal(ours.currentSign, "charge-positive");
+});

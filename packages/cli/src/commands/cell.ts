@@ -69,6 +69,10 @@ export function registerCell(program: Command): void {
           `against the measured voltage: RMSE ${(Math.sqrt(se / r.voltageV.length) * 1000).toFixed(1)} mV, max ${(me * 1000).toFixed(1)} mV`,
         );
       }
+      if (data.currentSign === "discharge-positive")
+        lines.push(
+          `current read as discharge-positive (${data.currentSignReason}) and converted to charge-positive`,
+        );
       for (const w of r.warnings) lines.push(`warning: ${w}`);
       if (o.out) lines.push(`wrote ${o.out}`);
       console.log(lines.join("\n"));

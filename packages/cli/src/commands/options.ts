@@ -9,9 +9,10 @@ export function addColumnOptions(cmd: Command): Command {
     .option("--voltage-col <name|index>", "column with terminal voltage (default: voltage_V, …)")
     .option("--temp-col <name|index>", "column with cell temperature (default: temp_cell_C, …)")
     .addOption(
-      new Option("--current-sign <sign>", "sign convention of the file's current")
-        .choices(["charge-positive", "discharge-positive"])
-        .default("charge-positive"),
+      new Option(
+        "--current-sign <sign>",
+        "sign convention of the file's current (default: discharge-positive for PyBaMM-style 'Current [A]' columns, else charge-positive)",
+      ).choices(["charge-positive", "discharge-positive"]),
     )
     .option("--current-scale <factor>", "multiplier to amperes (0.001 for mA)", parseFloat)
     .option("--time-scale <factor>", "multiplier to seconds (60 for minutes)", parseFloat)
@@ -25,7 +26,7 @@ export interface ColumnOptions {
   currentCol?: string;
   voltageCol?: string;
   tempCol?: string;
-  currentSign: CurrentSign;
+  currentSign?: CurrentSign;
   currentScale?: number;
   timeScale?: number;
   tempUnit: "C" | "K";

@@ -64,7 +64,10 @@ export interface ColumnMapping {
   current?: string;
   voltage?: string;
   temperature?: string;
-  /** Sign convention of the file's current (default charge-positive). */
+  /**
+   * Sign convention of the file's current. Default: discharge-positive for a column named in PyBaMM's style
+   * ("Current [A]", PyBaMM's own convention), charge-positive otherwise (coxswain's and the measured datasets').
+   */
   currentSign?: CurrentSign;
   /** Multiplier to amperes (0.001 for mA). */
   currentScale?: number;
@@ -112,6 +115,25 @@ export interface MeasuredData extends Profile {
   tempK?: Float64Array;
   /** Rows dropped because a value was missing or time did not increase. */
   droppedRows: number;
+  /** The sign convention the file's current was read with, and why. */
+  currentSign: CurrentSign;
+  currentSignReason: string;
+}
+
+/** PyBaMM names its variables "Name [unit]" and counts discharge current as positive. */
+const PYBAMM_CURRENT = /^current \[a\]$/i;
+
+function currentSignFor(
+  column: string,
+  given: CurrentSign | undefined,
+): { sign: CurrentSign; reason: string } {
+  if (given) return { sign: given, reason: "as given" };
+  if (PYBAMM_CURRENT.test(column))
+    return {
+      sign: "discharge-positive",
+      reason: `column "${column}" is PyBaMM-style, where positive current discharges`,
+    };
+  return { sign: "charge-positive", reason: "coxswain's default: positive current charges" };
 }
 
 /** Maps a CSV table to charge-positive SI series; rows with a missing value or a non-increasing time are dropped. */
@@ -120,7 +142,7 @@ export function toMeasured(t: CsvTable, map: ColumnMapping = {}): MeasuredData {
   const ci = findColumn(t, map.current, "current", true);
   const vi = findColumn(t, map.voltage, "voltage", false);
   const ki = findColumn(t, map.temperature, "temperature", false);
-  const sign = map.currentSign ?? "charge-positive";
+  const { sign, reason } = currentSignFor(t.columns[ci], map.currentSign);
   const cs = map.currentScale ?? 1;
   const ts = map.timeScale ?? 1;
   const toK = map.temperatureUnit === "K" ? (x: number) => x : celsiusToKelvin;
@@ -154,6 +176,8 @@ export function toMeasured(t: CsvTable, map: ColumnMapping = {}): MeasuredData {
     voltageV: vi >= 0 ? Float64Array.from(volt) : undefined,
     tempK: ki >= 0 ? Float64Array.from(temp) : undefined,
     droppedRows: dropped,
+    currentSign: sign,
+    currentSignReason: reason,
   };
 }
 
