@@ -18,9 +18,10 @@ export function runDemo(): void {
     `coxswain: ${name} (${model.capacityAh} Ah) through repeated US06 cycles from full charge at 25 °C`,
   );
   console.log("cycle   SOC    Vmin [V]  Vmax [V]  T [°C]  energy out [Wh]  heat [Wh]");
-  let done = false;
+  // Empty is the voltage cut-off or, should the cell reach it first at these currents, SOC 0.
+  let stop = "";
   let cycles = 0;
-  while (!done && cycles < 1000) {
+  while (!stop && cycles < 1000) {
     cycles++;
     let lo = Infinity;
     let hi = -Infinity;
@@ -30,19 +31,18 @@ export function runDemo(): void {
       cell.stepThermal(0, dt, ambient);
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
-      if (v < vMin) {
-        done = true;
-        break;
-      }
+      if (v < vMin) stop = `reached the ${vMin} V cut-off`;
+      else if (cell.soc[0] <= 0) stop = "reached SOC 0";
+      if (stop) break;
     }
-    if (done || cycles % 5 === 0)
+    if (stop || cycles % 5 === 0)
       console.log(
         `${String(cycles).padStart(5)}  ${cell.soc[0].toFixed(3)}  ${lo.toFixed(3).padStart(8)}  ${hi.toFixed(3).padStart(8)}  ${kelvinToCelsius(cell.tCellK[0]).toFixed(1).padStart(6)}  ${(-cell.electricalJ[0] / 3600).toFixed(2).padStart(15)}  ${(cell.heatJ[0] / 3600).toFixed(3).padStart(9)}`,
       );
   }
   const eOut = -cell.electricalJ[0] / 3600;
   console.log(
-    `reached ${vMin} V in cycle ${cycles}: ${eOut.toFixed(2)} Wh delivered, ${((1 - cell.soc[0]) * model.capacityAh).toFixed(3)} Ah, ` +
+    `${stop || "stopped after 1000 cycles"} in cycle ${cycles}: ${eOut.toFixed(2)} Wh delivered, ${((1 - cell.soc[0]) * model.capacityAh).toFixed(3)} Ah, ` +
       `${((cell.heatJ[0] / 3600 / eOut) * 100).toFixed(1)} % of it lost as heat`,
   );
 }
