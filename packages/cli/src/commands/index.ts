@@ -4,12 +4,14 @@ import { registerEstimate } from "./estimate.ts";
 import { registerFit } from "./fit.ts";
 import { registerImport } from "./import.ts";
 import { registerParams } from "./params.ts";
+import { registerServe } from "./serve.ts";
 import { registerStart } from "./start.ts";
 import { registerTwin } from "./twin.ts";
 
 /** Every command group of the CLI, in the order `--help` lists them. */
 export const commands: ((program: Command) => void)[] = [
   registerStart,
+  registerServe,
   registerCell,
   registerParams,
   registerImport,

@@ -116,6 +116,8 @@ export interface LiveSessionOptions {
   frameRateHz?: number;
   /** The longest session time advanced per tick, s (bounds the work when the speed is high or a tick was late). */
   maxAdvancePerTickS?: number;
+  /** Session time advanced between checks of the time budget, s. */
+  sliceS?: number;
   /** Wall clock, ms (injectable for tests). */
   now?: () => number;
 }
@@ -135,6 +137,7 @@ export class LiveSession {
   private readonly eventListeners = new Set<(e: SessionEvent) => void>();
   private readonly periodMs: number;
   private readonly maxAdvanceS: number;
+  private readonly sliceS: number;
   private readonly now: () => number;
 
   constructor(
@@ -144,6 +147,7 @@ export class LiveSession {
     this.speed = options.speed ?? 1;
     this.periodMs = 1000 / (options.frameRateHz ?? 10);
     this.maxAdvanceS = options.maxAdvancePerTickS ?? 60;
+    this.sliceS = options.sliceS ?? 1;
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -179,7 +183,17 @@ export class LiveSession {
     const nowMs = this.now();
     const wallS = Math.max(0, (nowMs - this.lastTickMs) / 1000);
     this.lastTickMs = nowMs;
-    if (!this.paused) this.simulation.advance(Math.min(wallS * this.speed, this.maxAdvanceS));
+    if (!this.paused) {
+      // In slices, stopping when most of the frame period is used: the server must stay responsive even when
+      // the machine cannot keep up with the speed asked for (the session then runs slower than asked).
+      let remainingS = Math.min(wallS * this.speed, this.maxAdvanceS);
+      const budgetMs = 0.7 * this.periodMs;
+      while (remainingS > 1e-9 && this.now() - nowMs < budgetMs) {
+        const sliceS = Math.min(remainingS, this.sliceS);
+        this.simulation.advance(sliceS);
+        remainingS -= sliceS;
+      }
+    }
     this.publish();
   }
 

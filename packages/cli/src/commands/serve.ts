@@ -1,0 +1,136 @@
+/**
+ * `coxswain serve` (and the main job, `coxswain start`): the BMS controller on the default pack's twin in real
+ * time (or faster), with the live dashboard, REST/WebSocket API and history.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { number, object, optional, string, validate } from "@coxswain/core";
+import { CONTROLLERS, type ControllerChoice } from "@coxswain/node/server/controllers";
+import { createLiveSimulation, DEFAULT_SCENARIO } from "@coxswain/node/server/default-session";
+import { SPEED_MAX, SPEED_MIN } from "@coxswain/node/server/live";
+import { startLiveServer } from "@coxswain/node/server/run";
+import { defaultStateDir } from "@coxswain/node/server/token";
+import { type Command, Option } from "commander";
+
+const WEB_DIR = fileURLToPath(new URL("../../../web/", import.meta.url));
+export const DASHBOARD_DIR = join(WEB_DIR, "dist", "dashboard");
+
+const LIVE_OPTIONS = object({
+  host: string(),
+  port: number({ integer: true, min: 0, max: 65535 }),
+  speed: number({ min: SPEED_MIN, max: SPEED_MAX }),
+  scenario: string(),
+  controller: string({ oneOf: CONTROLLERS }),
+  seed: optional(number({ integer: true, min: 0, max: 4294967295 })),
+  stateDir: string(),
+  history: optional(string()),
+});
+
+export function addLiveOptions(cmd: Command): Command {
+  return cmd
+    .option("--host <address>", "address to serve on (reads are open only on loopback)", "127.0.0.1")
+    .option("--port <n>", "port to serve on (0 picks a free one)", "8080")
+    .option("--speed <x>", `simulated seconds per wall second (${SPEED_MIN} … ${SPEED_MAX})`, "1")
+    .option("--scenario <name|file>", "twin scenario", DEFAULT_SCENARIO)
+    .addOption(new Option("--controller <name>", "controller under test").choices(CONTROLLERS).default("bms"))
+    .option("--seed <n>", "override the scenario's random seed")
+    .option("--state-dir <dir>", "where the control token and history live", defaultStateDir())
+    .option("--history <file>", "history database (default <state-dir>/history.sqlite)")
+    .option("--no-history", "keep no history");
+}
+
+interface RawLiveOptions {
+  host: string;
+  port: string;
+  speed: string;
+  scenario: string;
+  controller: string;
+  seed?: string;
+  stateDir: string;
+  history?: string | boolean;
+}
+
+const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
+
+/** Builds the dashboard when this checkout has no build yet (a fresh clone), so `npm start` just works. */
+export function ensureDashboard(log: (s: string) => void): string {
+  if (existsSync(join(DASHBOARD_DIR, "index.html"))) return DASHBOARD_DIR;
+  log("building the dashboard (first start) …");
+  const vite = join(
+    dirname(createRequire(join(WEB_DIR, "package.json")).resolve("vite/package.json")),
+    "bin",
+    "vite.js",
+  );
+  const r = spawnSync(process.execPath, [vite, "build", "--logLevel", "warn"], {
+    cwd: WEB_DIR,
+    stdio: "inherit",
+  });
+  if (r.status !== 0) throw new Error(`building the dashboard failed (exit ${r.status}); try npm run build`);
+  return DASHBOARD_DIR;
+}
+
+export async function runLive(raw: RawLiveOptions): Promise<void> {
+  const o = validate(
+    LIVE_OPTIONS,
+    {
+      host: raw.host,
+      port: num(raw.port),
+      speed: num(raw.speed),
+      scenario: raw.scenario,
+      controller: raw.controller,
+      seed: num(raw.seed),
+      stateDir: raw.stateDir,
+      ...(typeof raw.history === "string" ? { history: raw.history } : {}),
+    },
+    "options",
+  );
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  const staticDir = ensureDashboard(log);
+  const simulation = createLiveSimulation({
+    scenario: o.scenario,
+    controller: o.controller as ControllerChoice,
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+  });
+  const server = await startLiveServer({
+    simulation,
+    host: o.host,
+    port: o.port,
+    speed: o.speed,
+    stateDir: o.stateDir,
+    historyPath: raw.history === false ? null : (o.history ?? undefined),
+    staticDir,
+  });
+  const p = simulation.info.pack;
+  log(
+    `coxswain: ${simulation.info.controller} controller on the "${simulation.info.scenario}" twin (${p.seriesGroups}s${p.parallelCells}p), ${o.speed}× real time`,
+  );
+  log(`dashboard: ${server.url}`);
+  log(`control token: ${server.tokenPath}${server.tokenCreated ? " (created)" : ""}`);
+  log(`history: ${server.historyPath ?? "off"}`);
+  log("Ctrl-C stops.");
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      log(`${signal}: stopping …`);
+      server.close().then(() => {
+        log("stopped.");
+        resolve();
+      });
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+  });
+}
+
+export function registerServe(program: Command): void {
+  addLiveOptions(
+    program
+      .command("serve")
+      .description("run the BMS on the pack twin in real time and serve the live dashboard"),
+  ).action((opts: RawLiveOptions) => runLive(opts));
+}
