@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { createLiveSimulation } from "@coxswain/node/server/default-session";
 import { type LiveServer, startLiveServer } from "@coxswain/node/server/run";
 import type { Browser } from "playwright-core";
-import { ScriptedSimulation } from "../../node/test/server-fixture.ts";
 import { buildPage, launchChromium, screenshotPath } from "./browser.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "coxswain-dash-"));
@@ -15,7 +15,8 @@ let browser: Browser;
 before(async () => {
   await buildPage("dashboard", join(dir, "www"));
   server = await startLiveServer({
-    simulation: new ScriptedSimulation(),
+    simulation: createLiveSimulation({ controller: "bms" }),
+    speed: 60,
     host: "127.0.0.1",
     port: 0,
     stateDir: join(dir, "state"),
@@ -30,32 +31,36 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("the dashboard shows live values, and a fault injected through the UI with the token raises an alarm and cuts the limits", async () => {
+test("the dashboard shows the live twin, and a fault injected through the UI with the token raises an alarm and cuts the limits", async () => {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(server.url);
   await page.waitForSelector("#connection:text('live')");
+  await page.waitForSelector("#pack-info:has-text('110s36p')");
   const t0 = await page.textContent("#session-time");
   await page.waitForFunction((t) => document.querySelector("#session-time")?.textContent !== t, t0);
-  assert.match((await page.textContent("#pack-voltage")) ?? "", /14\.8 V/);
-  assert.equal(await page.textContent("#limit-charge"), "10.0 A");
+  assert.match((await page.textContent("#pack-voltage")) ?? "", /^4\d\d\.\d V$/);
+  // The BMS has closed the contactors and gives nominal limits.
+  await page.waitForSelector("#reason-discharge:text('nominal')");
+  assert.notEqual(await page.textContent("#limit-discharge"), "0.0 A");
+  assert.equal(await page.textContent("#alarms"), "no active alarms");
 
   // Without the token the server refuses, and the page says why.
-  await page.selectOption("#fault-kind", "cell-short");
-  await page.fill("#fault-target", "2");
+  await page.selectOption("#fault-kind", "comms-lost");
   await page.click("#inject-fault");
   await page.waitForSelector("#control-error:text('401')");
   assert.equal(server.session.simulation.activeFaults().length, 0);
 
   const token = readFileSync(server.tokenPath, "utf8").trim();
   await page.fill("#token", token);
-  await page.press("#token", "Enter");
   await page.dispatchEvent("#token", "change");
   await page.click("#inject-fault");
-  await page.waitForSelector("#alarms li.fault:has-text('cell-short')");
+  await page.waitForSelector("#active-faults li:has-text('comms-lost')");
+  await page.waitForSelector("#alarms li.alarm");
+  await page.waitForSelector("#limit-discharge:text('0.0 A')");
   await page.waitForSelector("#limit-charge:text('0.0 A')");
-  assert.equal(await page.textContent("#reason-charge"), "fault");
+  assert.notEqual(await page.textContent("#reason-discharge"), "nominal");
   assert.equal(await page.textContent("#control-error"), "");
   await page.screenshot({ path: screenshotPath("dashboard.png"), fullPage: true });
   assert.deepEqual(errors, []);
