@@ -74,7 +74,7 @@ export function mountDashboard(root: HTMLElement, source: TelemetrySource, title
   const maps = el("section", { id: "heatmaps", class: "maps" });
   root.append(maps);
   const mapV = new HeatMap(maps, {
-    title: "group voltage",
+    title: "group voltage (as measured)",
     display: (v) => v,
     unit: "V",
     digits: 3,

@@ -204,8 +204,11 @@ export class TwinSimulation implements LiveSimulation {
 
   advance(dtS: number): void {
     this.twin.advance(dtS);
-    for (const e of this.twin.events.splice(0))
-      this.pending.push({ timeS: e.timeS, kind: "twin", name: e.what });
+    for (const e of this.twin.events.splice(0)) {
+      // Controller alarms become "alarm" events below, with their clearing too.
+      if (!e.what.startsWith("controller alarm:"))
+        this.pending.push({ timeS: e.timeS, kind: "twin", name: e.what });
+    }
     this.watchController();
   }
 
