@@ -14,8 +14,20 @@ test("pack: one filter per group finds each group's own SOC; group filters do no
   // Truth: every group a bank of np cells sharing current equally (identical cells), groups at different SOCs.
   const truth = new CellArray(model, groups, { soc: 0.5, tempK: 298.15 });
   for (let g = 0; g < groups; g++) truth.soc[g] = 0.55 + 0.03 * g;
-  const pack = new PackSocEstimator(model, groups, { filter: "spkf", initialSoc: 0.7, parallelCells: np });
-  const alone = new SocSpkf(model, { soc: 0.7 });
+  // The filters are told the data's noise (2 mV, 50 mA on the string) and that the model is exact.
+  const tuning = {
+    voltageNoiseV: 0.002,
+    currentNoiseA: 0.05 / np,
+    modelErrorV: 0,
+    resistanceErrorFraction: 0,
+  };
+  const pack = new PackSocEstimator(model, groups, {
+    filter: "spkf",
+    initialSoc: 0.7,
+    parallelCells: np,
+    tuning,
+  });
+  const alone = new SocSpkf(model, { soc: 0.7 }, tuning);
   const v = new Float64Array(groups);
   const t = new Float64Array(groups).fill(298.15);
   let level = 0;

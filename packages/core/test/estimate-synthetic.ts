@@ -26,7 +26,7 @@ export interface SyntheticOptions {
 
 /**
  * A drive-cycle-like random current (new level every 1–30 s, mostly discharge, some regen), kept inside
- * 10…95 % SOC, sampled at 1 s; the truth comes from CellArray, the readings get white noise (and an offset).
+ * 15…95 % SOC, sampled at 1 s; the truth comes from CellArray, the readings get white noise (and an offset).
  */
 export function syntheticRun(m: CellModel, o: SyntheticOptions): SyntheticRun {
   const rng = new Rng(o.seed);
@@ -51,7 +51,7 @@ export function syntheticRun(m: CellModel, o: SyntheticOptions): SyntheticRun {
     }
     hold--;
     const z = cell.soc[0];
-    if (z < 0.1) level = Math.abs(level);
+    if (z < 0.15) level = Math.abs(level);
     if (z > 0.95) level = -Math.abs(level);
     const resting = o.restS !== undefined && o.restEveryS !== undefined && k % o.restEveryS < o.restS;
     const i = k === 0 || resting ? 0 : level;

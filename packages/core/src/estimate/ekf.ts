@@ -1,7 +1,7 @@
 /**
  * Extended Kalman filter for SOC, RC voltages and hysteresis on the coxswain cell model (equations in
- * cellstep.ts). The state transition is diagonal (F = diag(1, a_1 … a_n, 1)), so the covariance prediction is
- * P_ij ← f_i·f_j·P_ij; the measurement Jacobian is H = [dOCV/dz, 1 … 1, M].
+ * cellstep.ts). The state transition is diagonal (F = diag(1, a_1 … a_n, a_e, 1)), so the covariance prediction is
+ * P_ij ← f_i·f_j·P_ij; the measurement Jacobian is H = [dOCV/dz, 1 … 1, 1, M].
  */
 import { ocvSlope } from "../cell/model.ts";
 import { terminalVoltage } from "./cellstep.ts";
@@ -11,7 +11,7 @@ export class SocEkf extends SocFilterBase {
   private readonly f = new Float64Array(this.n);
   private readonly h = new Float64Array(this.n);
 
-  protected predict(_dt: number, currentA: number): void {
+  protected predict(currentA: number): void {
     const c = this.coef;
     const n = this.n;
     const x = this.x;
@@ -22,6 +22,8 @@ export class SocEkf extends SocFilterBase {
       x[1 + k] = c.a[k] * x[1 + k] + c.b[k] * currentA;
       f[1 + k] = c.a[k];
     }
+    x[this.ie] *= this.errorDecay;
+    f[this.ie] = this.errorDecay;
     if (this.hasHysteresis) f[n - 1] = 1;
     const p = this.p;
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) p[i * n + j] *= f[i] * f[j];
@@ -33,7 +35,7 @@ export class SocEkf extends SocFilterBase {
     const n = this.n;
     const h = this.h;
     h[0] = ocvSlope(this.model, this.x[0], tempK);
-    for (let k = 0; k < this.nRc; k++) h[1 + k] = 1;
+    for (let k = 0; k <= this.nRc; k++) h[1 + k] = 1;
     if (this.hasHysteresis) h[n - 1] = c.m;
     const p = this.p;
     let yVar = 0;

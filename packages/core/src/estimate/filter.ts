@@ -10,10 +10,10 @@ import type { CellModel } from "../cell/params.ts";
 import { StepCoefficients, signThreshold, stateSize, stepCoefficients } from "./cellstep.ts";
 import {
   type FilterTuning,
+  modelErrorVariance,
   resolveTuning,
   socProcessVariance,
-  voltageSampleVariance,
-  voltageVariance,
+  voltageNoiseVariance,
 } from "./tuning.ts";
 
 export interface SocFilterInit {
@@ -50,7 +50,9 @@ export abstract class SocFilterBase implements SocFilter {
   readonly n: number;
   readonly nRc: number;
   readonly hasHysteresis: boolean;
-  /** State [z, v_1 … v_n, h]. */
+  /** Index of the model-error state e. */
+  readonly ie: number;
+  /** State [z, v_1 … v_n, e, h]. */
   readonly x: Float64Array;
   /** Covariance, row-major n × n. */
   readonly p: Float64Array;
@@ -66,6 +68,9 @@ export abstract class SocFilterBase implements SocFilter {
   /** Predicted terminal voltage of the last step, V. */
   voltagePredictedV = 0;
 
+  /** Decay of the model-error state over the current step, and its stationary variance at the last step. */
+  protected errorDecay = 1;
+  private errorVariance = 0;
   /** Instantaneous hysteresis sign held between steps. */
   protected s = 0;
   protected readonly signThresholdA: number;
@@ -73,6 +78,8 @@ export abstract class SocFilterBase implements SocFilter {
   /** P·Hᵀ (cross-covariance of state and voltage) of the current step. */
   protected readonly pxy: Float64Array;
   private skippedRun = 0;
+  private lastDt = 0;
+  private nisAverage = 0;
 
   constructor(model: CellModel, init: SocFilterInit, tuning: Partial<FilterTuning> = {}) {
     if (!(init.soc >= 0 && init.soc <= 1))
@@ -82,6 +89,7 @@ export abstract class SocFilterBase implements SocFilter {
     this.n = stateSize(model);
     this.nRc = model.rc.length;
     this.hasHysteresis = model.hysteresis !== null;
+    this.ie = 1 + this.nRc;
     this.capacityAh = init.capacityAh ?? model.capacityAh;
     this.x = init.storage?.x ?? new Float64Array(this.n);
     this.p = init.storage?.p ?? new Float64Array(this.n * this.n);
@@ -94,6 +102,8 @@ export abstract class SocFilterBase implements SocFilter {
     this.p[0] = sz * sz;
     // RC voltages start relaxed but unknown to a few mV; hysteresis unknown within its range.
     for (let k = 1; k <= this.nRc; k++) this.p[k * this.n + k] = 1e-5;
+    this.errorVariance = modelErrorVariance(this.tuning, 0);
+    this.p[this.ie * this.n + this.ie] = this.errorVariance;
     if (this.hasHysteresis) this.p[this.n * this.n - 1] = 0.25;
     this.coef = new StepCoefficients(this.nRc);
     this.signThresholdA = signThreshold(model, this.tuning.currentNoiseA);
@@ -115,6 +125,7 @@ export abstract class SocFilterBase implements SocFilter {
 
   step(dt: number, currentA: number, voltageV: number, tempK: number): void {
     const c = this.coef;
+    this.lastDt = dt;
     stepCoefficients(
       this.model,
       this.x[0],
@@ -128,17 +139,24 @@ export abstract class SocFilterBase implements SocFilter {
     );
     c.rTotal += (this.resistanceScale - 1) * c.r0;
     c.r0 *= this.resistanceScale;
-    this.predict(dt, currentA, tempK);
+    // The model error e is a first-order Gauss–Markov process whose stationary variance follows the overpotential;
+    // when that rises (a pulse starts) the variance rises with it at once, since so does the error.
+    let overpotential = Math.abs(c.r0 * currentA);
+    for (let k = 1; k <= this.nRc; k++) overpotential += Math.abs(this.x[k]);
+    const ev = modelErrorVariance(this.tuning, overpotential);
+    this.errorDecay = Math.exp(-dt / this.tuning.modelErrorCorrelationS);
+    this.predict(currentA);
+    const ie = this.ie * this.n + this.ie;
+    this.p[ie] += (1 - this.errorDecay ** 2) * ev + Math.max(0, ev - this.errorVariance);
+    this.errorVariance = ev;
     this.p[0] += socProcessVariance(this.tuning, currentA, c.dzdI, dt);
-    const r = voltageVariance(this.tuning, c.rTotal, c.r0, currentA, dt);
-    const rSample = voltageSampleVariance(this.tuning, c.rTotal, c.r0, currentA);
-    this.update(voltageV, r, rSample, currentA, tempK);
+    this.update(dt, voltageV, voltageNoiseVariance(this.tuning, c.r0), currentA, tempK);
     this.moveHysteresis();
     this.s = c.s;
   }
 
   /** Moves z and v over the step (coefficients in this.coef) and their covariance, process noise included. */
-  protected abstract predict(dt: number, currentA: number, tempK: number): void;
+  protected abstract predict(currentA: number): void;
 
   /**
    * Predicts the voltage from the moved state: fills this.pxy with cov(x, V) and returns [mean, variance]
@@ -163,7 +181,7 @@ export abstract class SocFilterBase implements SocFilter {
     }
   }
 
-  private update(voltageV: number, r: number, rSample: number, currentA: number, tempK: number): void {
+  private update(dt: number, voltageV: number, r: number, currentA: number, tempK: number): void {
     const t = this.tuning;
     if (Number.isNaN(voltageV)) {
       this.skipped = true;
@@ -179,19 +197,20 @@ export abstract class SocFilterBase implements SocFilter {
     this.innovationV = e;
     this.innovationVariance = s;
     this.nis = (e * e) / s;
-    // Outliers and SOC drift are judged against the spread of a single sample, not the long-run variance.
-    const nisSample = (e * e) / (this.yVar + rSample);
     this.skipped = false;
     this.inflated = false;
-    if (nisSample > t.nisGate && this.skippedRun < t.maxSkipped) {
+    if (this.nis > t.nisGate && this.skippedRun < t.maxSkipped) {
       // A single wild sample (spike, dropout): do not let it move the state.
       this.skipped = true;
       this.skippedRun++;
       return;
     }
     this.skippedRun = 0;
-    if (nisSample > t.nisInflate && t.inflationFactor > 1) {
-      // Persistent large innovations mean the SOC is further off than P says: widen P's SOC entries.
+    // Innovations that stay large (NIS averaged over a minute) mean the SOC is further off than P says — a lost
+    // track, not a transient — so P's SOC entries are widened, up to the initial uncertainty.
+    const w = dt > 0 ? dt / (dt + t.nisAverageS) : 0;
+    this.nisAverage += w * (this.nis - this.nisAverage);
+    if (this.nisAverage > t.nisInflate && t.inflationFactor > 1 && this.p[0] < t.initialSocSigma ** 2) {
       const f = Math.sqrt(t.inflationFactor);
       const n = this.n;
       for (let j = 0; j < n; j++) {
@@ -222,7 +241,10 @@ export abstract class SocFilterBase implements SocFilter {
       this.p[ih * n + j] *= a;
       this.p[j * n + ih] *= a;
     }
-    this.p[ih * n + ih] += this.tuning.hysteresisNoise ** 2;
+    // Besides the model's own error, a current below the sign threshold (unseen in the noise) may have moved h.
+    const hy = this.model.hysteresis;
+    const unseen = hy ? (hy.gamma * this.signThresholdA * this.lastDt) / (3600 * this.capacityAh) : 0;
+    this.p[ih * n + ih] += this.tuning.hysteresisNoise ** 2 + unseen * unseen;
     if (this.x[ih] > 1) this.x[ih] = 1;
     else if (this.x[ih] < -1) this.x[ih] = -1;
   }

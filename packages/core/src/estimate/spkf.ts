@@ -1,12 +1,12 @@
 /**
  * Sigma-point Kalman filter (central-difference form, Nørgaard et al. 2000) for SOC, RC voltages and hysteresis
  * on the coxswain cell model. Sigma points x̄ ± h·√P_i (h = √3, the optimum for Gaussian priors) go through the
- * model step itself — each with the RC time constants at its own SOC — and through the OCV curve, so no
- * derivative of any table is needed. Covariances use the second-order divided-difference formulas, which stay
+ * model step and through the OCV curve, so no derivative of any table is needed (the EKF linearises the OCV at a
+ * single point; a piecewise-linear OCV has kinks that the sigma points straddle). Covariances use the second-order divided-difference formulas, which stay
  * positive semi-definite for every state dimension.
  */
 import type { CellModel } from "../cell/params.ts";
-import { StepCoefficients, stepCoefficients, terminalVoltage } from "./cellstep.ts";
+import { terminalVoltage } from "./cellstep.ts";
 import { SocFilterBase, type SocFilterInit } from "./filter.ts";
 import type { FilterTuning } from "./tuning.ts";
 
@@ -22,8 +22,6 @@ export class SocSpkf extends SocFilterBase {
   private readonly point: Float64Array;
   private readonly yPlus: Float64Array;
   private readonly yMinus: Float64Array;
-  private readonly pointCoef: StepCoefficients;
-  private tempK = 0;
 
   constructor(model: CellModel, init: SocFilterInit, tuning: Partial<FilterTuning> = {}) {
     super(model, init, tuning);
@@ -35,38 +33,23 @@ export class SocSpkf extends SocFilterBase {
     this.point = new Float64Array(n);
     this.yPlus = new Float64Array(n);
     this.yMinus = new Float64Array(n);
-    this.pointCoef = new StepCoefficients(this.nRc);
   }
 
-  /** The model step for one sigma point, coefficients at that point's own SOC. */
-  private move(
-    x: Float64Array,
-    off: number,
-    dt: number,
-    currentA: number,
-    out: Float64Array,
-    outOff: number,
-  ): void {
-    const c = this.pointCoef;
-    stepCoefficients(
-      this.model,
-      x[off],
-      this.tempK,
-      currentA,
-      dt,
-      this.s,
-      this.capacityAh,
-      c,
-      this.signThresholdA,
-    );
+  /**
+   * The model step for one sigma point. The step's parameters (R_k, C_k) are those at the mean's start-of-step SOC,
+   * as in the cell model: a parameter table is not a state, and letting its SOC slope steer the SOC through the
+   * sigma points' spread made load-dependent model error look like SOC information.
+   */
+  private move(x: Float64Array, off: number, currentA: number, out: Float64Array, outOff: number): void {
+    const c = this.coef;
     out[outOff] = x[off] + c.dzdI * currentA;
     for (let k = 0; k < this.nRc; k++) out[outOff + 1 + k] = c.a[k] * x[off + 1 + k] + c.b[k] * currentA;
+    out[outOff + this.ie] = this.errorDecay * x[off + this.ie];
     if (this.hasHysteresis) out[outOff + this.n - 1] = x[off + this.n - 1];
   }
 
-  protected predict(dt: number, currentA: number, tempK: number): void {
+  protected predict(currentA: number): void {
     const n = this.n;
-    this.tempK = tempK;
     this.factor();
     const x = this.x;
     const pt = this.point;
@@ -74,11 +57,11 @@ export class SocSpkf extends SocFilterBase {
     // Sigma points ± along each column of L, moved through the model.
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) pt[j] = x[j] + H * l[j * n + i];
-      this.move(pt, 0, dt, currentA, this.plus, i * n);
+      this.move(pt, 0, currentA, this.plus, i * n);
       for (let j = 0; j < n; j++) pt[j] = x[j] - H * l[j * n + i];
-      this.move(pt, 0, dt, currentA, this.minus, i * n);
+      this.move(pt, 0, currentA, this.minus, i * n);
     }
-    this.move(x, 0, dt, currentA, this.centre, 0);
+    this.move(x, 0, currentA, this.centre, 0);
     this.combine(this.centre, this.plus, this.minus, x, this.p);
     this.addCurrentNoise();
   }

@@ -10,7 +10,7 @@ export const filterTuningSchema = object({
   voltageNoiseV: optional(number({ min: 0, max: 1 })),
   /** Model voltage error at rest (OCV table and fit residuals), σ, V. */
   modelErrorV: optional(number({ min: 0, max: 1 })),
-  /** Relative uncertainty of the resistances (R0, R_k): voltage error grows as this × R × |I|. */
+  /** Relative error of the modelled overpotential (R0·|I| + Σ|v_k|), σ: resistances and relaxation speed. */
   resistanceErrorFraction: optional(number({ min: 0, max: 2 })),
   /** White current noise, σ per sample, A (default 0.1 % of the 1 C current). */
   currentNoiseA: optional(number({ min: 0, max: 1e4 })),
@@ -21,8 +21,9 @@ export const filterTuningSchema = object({
   /** Correlation time of the offset and gain errors, s: how long they keep the same sign. */
   errorCorrelationS: optional(number({ gt: 0, max: 1e7 })),
   /**
-   * Correlation time of the model voltage error, s. Model error is not white: it persists over minutes (RC and
-   * OCV table mismatch), so consecutive samples carry far less independent evidence than white noise would.
+   * Correlation time of the model voltage error, s. Model error is not white: it persists for many minutes. The
+   * filters carry it as a state, so that minutes of correlated residuals are not mistaken for thousands of
+   * independent readings.
    */
   modelErrorCorrelationS: optional(number({ gt: 0, max: 1e6 })),
   /** Random walk of the hysteresis state, σ per step (model error of the hysteresis law). */
@@ -31,8 +32,10 @@ export const filterTuningSchema = object({
   initialSocSigma: optional(number({ gt: 0, max: 1 })),
   /** Normalised innovation squared above which one sample is treated as an outlier and skipped. */
   nisGate: optional(number({ gt: 0 })),
-  /** NIS above which the SOC variance is inflated (the filter is told it is less sure than it thought). */
+  /** Averaged NIS above which the SOC variance is inflated (the filter is told it is less sure than it thought). */
   nisInflate: optional(number({ gt: 0 })),
+  /** Averaging time of the NIS that triggers inflation, s. */
+  nisAverageS: optional(number({ gt: 0, max: 1e5 })),
   /** Factor on the SOC variance per inflated step. */
   inflationFactor: optional(number({ min: 1, max: 100 })),
   /** Consecutive skipped samples after which the filter accepts the measurements again. */
@@ -58,6 +61,7 @@ export interface FilterTuning {
   initialSocSigma: number;
   nisGate: number;
   nisInflate: number;
+  nisAverageS: number;
   inflationFactor: number;
   maxSkipped: number;
 }
@@ -68,16 +72,17 @@ export function resolveTuning(m: CellModel, t: Partial<FilterTuning> = {}): Filt
   return {
     voltageNoiseV: t.voltageNoiseV ?? 0.002,
     modelErrorV: t.modelErrorV ?? 0.01,
-    resistanceErrorFraction: t.resistanceErrorFraction ?? 0.2,
+    resistanceErrorFraction: t.resistanceErrorFraction ?? 1.5,
     currentNoiseA: t.currentNoiseA ?? 0.001 * oneC,
     currentOffsetA: t.currentOffsetA ?? 0.002 * oneC,
     currentGainError: t.currentGainError ?? 0.01,
     errorCorrelationS: t.errorCorrelationS ?? 600,
-    modelErrorCorrelationS: t.modelErrorCorrelationS ?? 300,
+    modelErrorCorrelationS: t.modelErrorCorrelationS ?? 1800,
     hysteresisNoise: t.hysteresisNoise ?? 0.001,
     initialSocSigma: t.initialSocSigma ?? 0.1,
     nisGate: t.nisGate ?? 36,
-    nisInflate: t.nisInflate ?? 9,
+    nisInflate: t.nisInflate ?? 100,
+    nisAverageS: t.nisAverageS ?? 60,
     inflationFactor: t.inflationFactor ?? 1.5,
     maxSkipped: t.maxSkipped ?? 5,
   };
@@ -95,27 +100,18 @@ export function socProcessVariance(t: FilterTuning, currentA: number, dzdI: numb
   );
 }
 
-/** Spread of one voltage sample around the model: sensor noise, current noise through R0, model error. */
-export function voltageSampleVariance(t: FilterTuning, rTotal: number, r0: number, currentA: number): number {
-  const rErr = t.resistanceErrorFraction * rTotal * currentA;
+/** White part of the voltage measurement noise: sensor noise and current noise through R0. */
+export function voltageNoiseVariance(t: FilterTuning, r0: number): number {
   const iNoise = r0 * t.currentNoiseA;
-  return t.voltageNoiseV ** 2 + iNoise * iNoise + t.modelErrorV ** 2 + rErr * rErr;
+  return t.voltageNoiseV ** 2 + iNoise * iNoise;
 }
 
 /**
- * Variance the filter gives the voltage measurement: the model-error part is counted as the white noise of
- * equal long-run effect — σ²·2τ/dt for an error with correlation time τ sampled every dt — so that minutes of
- * correlated residuals are not mistaken for thousands of independent readings.
+ * Stationary variance of the model's voltage error: the error at rest (OCV table, fit residuals) and the error of
+ * the modelled overpotential — the ohmic drop R0·|I| plus the RC voltages Σ|v_k| — taken as proportional to it
+ * (resistances are uncertain, and so is how fast a cell relaxes after a pulse).
  */
-export function voltageVariance(
-  t: FilterTuning,
-  rTotal: number,
-  r0: number,
-  currentA: number,
-  dt: number,
-): number {
-  const rErr = t.resistanceErrorFraction * rTotal * currentA;
-  const white = voltageSampleVariance(t, rTotal, r0, currentA) - t.modelErrorV ** 2 - rErr * rErr;
-  const factor = Math.max(1, (2 * t.modelErrorCorrelationS) / Math.max(dt, 1e-3));
-  return white + (t.modelErrorV ** 2 + rErr * rErr) * factor;
+export function modelErrorVariance(t: FilterTuning, overpotentialV: number): number {
+  const e = t.resistanceErrorFraction * overpotentialV;
+  return t.modelErrorV ** 2 + e * e;
 }
