@@ -6,8 +6,9 @@
  *    SOC interval of the OCV (and dU/dT) table and the current temperature interval. Inside that box it equals
  *    the table interpolation exactly; leaving the box re-derives it. So OCV, its slope, and the energy integrals
  *    carry no approximation.
- *  - R0, R_k, C_k (hence a_k = exp(−dt/τ_k)), M and M0 for one current direction, refreshed every
- *    `refreshEvery` steps, on a direction change, or on leaving the OCV box. This is the one approximation:
+ *  - R0, R_k, C_k (hence a_k = exp(−dt/τ_k)) for both current directions, and M and M0, refreshed every
+ *    `refreshEvery` steps or on leaving the OCV box (a drive cycle flips direction every few seconds, so both
+ *    directions are kept). This is the one approximation:
  *    these parameters are taken from a state up to refreshEvery·dt old (a window of cells refreshes each step,
  *    see beginStep). The voltage error of a step is bounded
  *    by |I|·(|∂R/∂z|·Δz + |∂R/∂T|·ΔT) + |∂M/∂z|·Δz + …, where Δz and ΔT are the changes since the refresh
@@ -55,8 +56,7 @@ function segment(axis: Float64Array, z: number, out: Float64Array): void {
 }
 
 // Layout of one cell's cached coefficients in the packed block (one contiguous run per cell, for locality).
-const MODE = 0; // +1, −1, 0; NO_CACHE when invalid
-// 1: unused
+const VALID = 0; // 1 when the cache holds coefficients, 0 after invalidate
 const Q = 2; // capacity, A·s
 const Z_LO = 3;
 const Z_HI = 4;
@@ -66,12 +66,11 @@ const P0 = 7;
 const P1 = 8;
 const P2 = 9;
 const P3 = 10;
-const R0 = 11;
-const M = 12;
-const M0 = 13;
-const DT = 14;
-const RC = 15; // then per branch k: R_k, τ_k, a_k
-const NO_CACHE = 2;
+const M = 11;
+const M0 = 12;
+const DT = 13;
+// Then per direction (discharge and rest first, charge second): R0, and per branch k: R_k, τ_k, a_k.
+const DIR = 14;
 
 export class FastCells {
   readonly cells: CellArray;
@@ -85,6 +84,7 @@ export class FastCells {
   readonly voltageV: Float64Array;
 
   private readonly stride: number;
+  private readonly dirStride: number;
   /** Cells [refreshLo, refreshHi) refresh their coefficients this step (a window rolling over the array). */
   private refreshLo = 0;
   private refreshHi = 0;
@@ -117,7 +117,8 @@ export class FastCells {
     if (!(Number.isInteger(refreshEvery) && refreshEvery >= 1))
       throw new Error(`refreshEvery: got ${refreshEvery}, expected an integer >= 1`);
     this.refreshEvery = refreshEvery;
-    this.stride = RC + 3 * this.nRc;
+    this.dirStride = 1 + 3 * this.nRc;
+    this.stride = DIR + 2 * this.dirStride;
     this.co = new Float64Array(this.n * this.stride);
     this.stepMode = new Int8Array(this.n);
     this.voltageV = new Float64Array(this.n);
@@ -153,15 +154,15 @@ export class FastCells {
 
   /** Forgets cell i's cached coefficients (call after changing its capacityScale or resistanceScale). */
   invalidate(i: number): void {
-    this.co[i * this.stride + MODE] = NO_CACHE;
+    this.co[i * this.stride + VALID] = 0;
   }
 
   invalidateAll(): void {
     for (let i = 0; i < this.n; i++) this.invalidate(i);
   }
 
-  /** Re-derives cell i's cached coefficients at its present state for `mode`. */
-  private refresh(i: number, dt: number, mode: number): void {
+  /** Re-derives cell i's cached coefficients at its present state. */
+  private refresh(i: number, dt: number): void {
     const m = this.model;
     const c = this.cells;
     const co = this.co;
@@ -171,21 +172,25 @@ export class FastCells {
     const rs = c.resistanceScale[i];
     co[o + Q] = this.capacityAs * c.capacityScale[i];
     this.affineOcv(o, z, tK);
-    co[o + R0] = m.r0.at(z, tK, mode) * rs;
-    for (let k = 0; k < this.nRc; k++) {
-      const b = m.rc[k];
-      const r = b.r.at(z, tK, mode) * rs;
-      const tau = r * b.c.at(z, tK);
-      co[o + RC + 3 * k] = r;
-      co[o + RC + 3 * k + 1] = tau;
-      co[o + RC + 3 * k + 2] = tau > 0 ? Math.exp(-dt / tau) : 0;
+    for (let d = 0; d < 2; d++) {
+      const od = o + DIR + d * this.dirStride;
+      const sign = d === 0 ? -1 : 1;
+      co[od] = m.r0.at(z, tK, sign) * rs;
+      for (let k = 0; k < this.nRc; k++) {
+        const b = m.rc[k];
+        const r = b.r.at(z, tK, sign) * rs;
+        const tau = r * b.c.at(z, tK);
+        co[od + 1 + 3 * k] = r;
+        co[od + 2 + 3 * k] = tau;
+        co[od + 3 + 3 * k] = tau > 0 ? Math.exp(-dt / tau) : 0;
+      }
     }
     const hy = m.hysteresis;
     if (hy) {
       co[o + M] = hy.m.at(z, tK);
       co[o + M0] = hy.m0.at(z, tK);
     }
-    co[o + MODE] = mode;
+    co[o + VALID] = 1;
     co[o + DT] = dt;
   }
 
@@ -268,7 +273,7 @@ export class FastCells {
     const z = this.soc[i];
     const tK = this.tCellK[i];
     if (
-      co[o + MODE] !== mode ||
+      co[o + VALID] === 0 ||
       (i >= this.refreshLo && i < this.refreshHi) ||
       co[o + DT] !== dt ||
       z < co[o + Z_LO] ||
@@ -276,16 +281,17 @@ export class FastCells {
       tK < co[o + T_LO] ||
       tK > co[o + T_HI]
     )
-      this.refresh(i, dt, mode);
+      this.refresh(i, dt);
     this.stepMode[i] = mode;
     const q = co[o + Q];
     const eta = mode > 0 ? this.eta : 1;
     const zl = z - (this.leakA[i] * dt) / q;
     const slope = co[o + P1] + co[o + P3] * tK;
     let e = co[o + P0] + co[o + P2] * tK + slope * zl;
-    let r = co[o + R0] + (slope * eta * dt) / q;
+    const od = o + DIR + (mode > 0 ? this.dirStride : 0);
+    let r = co[od] + (slope * eta * dt) / q;
     const vrc = this.cells.vrc;
-    for (let k = 0, ok = o + RC; k < this.nRc; k++, ok += 3) {
+    for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += 3) {
       const a = co[ok + 2];
       e += a * vrc[k][i];
       r += co[ok] * (1 - a);
@@ -327,12 +333,13 @@ export class FastCells {
           ? dOcvdT(m, 0.5 * (z + z1), tK) * (z1 - z)
           : m.dUdT.integrateSoc(z, z1, m.refTempK)) / zRate;
     }
-    const r0 = co[o + R0];
+    const od = o + DIR + (mode > 0 ? this.dirStride : 0);
+    const r0 = co[od];
     const i2 = currentA * currentA;
     let elec = currentA * jU + r0 * i2 * dt;
     let heat = r0 * i2 * dt + (1 - eta) * currentA * jU + leak * jU + (eta * currentA - leak) * tK * jD;
     const vrc = this.cells.vrc;
-    for (let k = 0, ok = o + RC; k < this.nRc; k++, ok += 3) {
+    for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += 3) {
       const rk = co[ok];
       const tau = co[ok + 1];
       const a = co[ok + 2];
