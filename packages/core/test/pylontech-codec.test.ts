@@ -9,6 +9,7 @@ import {
   hostProtocolNames,
   noAlarms,
   PylonProtocol,
+  parseFrame,
   readPylonFrames,
 } from "../src/index.ts";
 import { homeBatteryStatus } from "./protocol-fixtures.ts";
@@ -88,4 +89,45 @@ test("the inverter's 0x305 is a keep-alive; the plugin registry finds protocols 
   assert.deepEqual(hostProtocolNames(), ["coxswain", "pylon"]);
   assert.throws(() => createHostProtocol("victron"), /got "victron", expected one of "coxswain", "pylon"/);
   assert.throws(() => new PylonProtocol({ manufacturer: "TOO-LONG-NAME" }), /up to 8 printable ASCII/);
+});
+
+test("published sample frames of a real Pylontech battery decode to their published meanings", () => {
+  // Frames as published (setfirelabs.com "Pylontech CAN reading", quoted in OpenDTU's battery code).
+  const frames = [
+    "351#1402740E740ECC01",
+    "355#1A006400",
+    "356#4E1302030405",
+    "359#000000000A504E",
+    "35C#C000",
+    "35E#50594C4F4E202020",
+  ].map(parseFrame);
+  const v = readPylonFrames(frames);
+  assert.equal(v.chargeVoltageLimit_V, 53.2);
+  assert.equal(v.chargeCurrentLimit_A, 370);
+  assert.equal(v.dischargeCurrentLimit_A, 370);
+  assert.equal(v.dischargeVoltageLimit_V, 46);
+  assert.equal(v.soc, 0.26);
+  assert.equal(v.soh, 1);
+  assert.equal(v.packVoltage_V, 49.42);
+  assert.equal(v.moduleCount, 10);
+  assert.ok(Object.values(v.flags).every((on) => !on));
+  assert.equal(v.requests.ChargeEnable, true);
+  assert.equal(v.requests.DischargeEnable, true);
+  assert.equal(v.manufacturer, "PYLON");
+  // And coxswain produces those bytes again from the decoded values.
+  const again = new PylonProtocol().encode(
+    homeBatteryStatus({
+      chargeVoltageLimit_V: 53.2,
+      chargeCurrentLimit_A: 370,
+      dischargeCurrentLimit_A: 370,
+      dischargeVoltageLimit_V: 46,
+      soc: 0.26,
+      soh: 1,
+      moduleCount: 10,
+    }),
+  );
+  assert.equal(formatFrame(again[0]), "351#1402740E740ECC01");
+  assert.equal(formatFrame(again[1]), "355#1A006400");
+  assert.equal(formatFrame(again[3]), "359#000000000A504E");
+  assert.equal(formatFrame(again[4]), "35C#C000");
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createConnection } from "node:net";
 import { test } from "node:test";
 import { noAlarms } from "@coxswain/core";
+import fc from "fast-check";
 import { handlePdu, ModbusTcpServer } from "../src/modbus/server.ts";
 import { SunSpecBank, type SunSpecDeviceInfo } from "../src/modbus/sunspec.ts";
 import { packStatus } from "./host-fixture.ts";
@@ -126,4 +127,19 @@ test("a garbage MBAP header closes the connection instead of crashing the server
   } finally {
     await server.close();
   }
+});
+
+test("fuzz: random request PDUs never throw and always get a well-formed answer", () => {
+  const bank = new SunSpecBank(INFO);
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 260 }), fc.boolean(), (pdu, writes) => {
+      const r = handlePdu(pdu, bank, writes);
+      if (r[0] & 0x80) {
+        assert.equal(r.length, 2);
+        assert.equal(r[0], pdu[0] | 0x80);
+        assert.ok([1, 2, 3].includes(r[1]));
+      } else assert.equal(r[0], pdu[0]);
+    }),
+    { numRuns: 3000 },
+  );
 });

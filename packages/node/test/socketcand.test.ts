@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createConnection } from "node:net";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -134,6 +135,37 @@ test("protocol errors are answered, not fatal; bad input is named", async () => 
       /channel can9: expected < ok >, got < error could not open bus can9 >/,
     );
     assert.equal(server.stats.protocolErrors, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+test("fuzz: garbage from a client never takes the server down", async () => {
+  const bus = new CanBus();
+  const server = await SocketcandServer.listen({ buses: { can0: bus } });
+  const listener = bus.connect();
+  const got: CanFrame[] = [];
+  listener.onFrame((f) => got.push(f));
+  const rng = new Rng(11);
+  try {
+    const alphabet = "<> opensndrawmodecan0123456789ABCDEFabcdefxyz\n\t";
+    for (let k = 0; k < 30; k++) {
+      const sock = createConnection({ host: "127.0.0.1", port: server.port });
+      await once(sock, "connect");
+      let junk = k % 2 ? "< open can0 >< rawmode >" : "";
+      for (let i = 0; i < 400; i++) junk += alphabet[rng.int(alphabet.length)];
+      sock.resume(); // read (and drop) the answers so the close can arrive
+      sock.write(junk);
+      sock.end();
+      await once(sock, "close");
+    }
+    // Still serving: a well-behaved client gets through.
+    const client = await SocketcandClient.connect({ port: server.port, channel: "can0" });
+    const before = got.length;
+    client.send(canFrame(0x321, [9]));
+    await until(() => got.length > before, "a frame after the fuzzing");
+    assert.equal(got.at(-1)!.id, 0x321);
+    client.close();
   } finally {
     await server.close();
   }
