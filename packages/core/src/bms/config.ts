@@ -284,6 +284,8 @@ const bmsFileSchema = refine(
     plausibility: object({
       /** A group voltage that stays bit-identical while the pack current moves this much is stuck, A. */
       stuckCurrentStepA: number({ gt: 0 }),
+      /** Current steps at least this large between two 100 ms tasks measure each group's resistance, A. */
+      resistanceStepA: number({ gt: 0 }),
     }),
   }),
   (f) => {
@@ -739,7 +741,7 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
         5,
         "stopBoth",
         "100ms",
-        "a group voltage deviates from the pack mean: internal short, open cell or faulty sensor",
+        "a group voltage deviates from the pack mean: internal short, open cells or a faulty sensor",
       ),
       entry(
         "voltage.deviationHigh",
@@ -755,7 +757,33 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
         "a group voltage deviates far from the pack mean",
       ),
       entry(
-        "tempSensor.implausible",
+        "temperature.deviationAlarm",
+        "tempDeviation",
+        "above",
+        8,
+        5,
+        "alarm",
+        2,
+        10,
+        "stopBoth",
+        "100ms",
+        "a temperature reading deviates from the others: local heating (internal short, cooling fault) or a faulty sensor",
+      ),
+      entry(
+        "group.resistanceHigh",
+        "groupResistanceRatio",
+        "above",
+        1.35,
+        1.2,
+        "alarm",
+        0,
+        0,
+        "stopBoth",
+        "100ms",
+        "a group's resistance over a current step is far above the others: open cells or a loose connection",
+      ),
+      entry(
+        "temperature.deviation",
         "tempDeviation",
         "above",
         15,
@@ -765,7 +793,7 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
         5,
         "openContactors",
         "100ms",
-        "a temperature reading deviates from the others: sensor fault or spoofed value",
+        "a temperature reading deviates from the others: local heating (internal short, cooling fault) or a faulty or spoofed sensor",
       ),
       entry(
         "packVoltage.mismatch",
@@ -883,7 +911,10 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
       cellCapacityAh: pack.cellCapacityAh,
       ocv: { soc: ocvSoc, voltageV: ocvSoc.map((z) => round(ocvAt(model, z, model.refTempK))) },
     },
-    plausibility: { stuckCurrentStepA: round(Math.max(5 * noiseCurrentA, 0.2 * packCapacityAh)) },
+    plausibility: {
+      stuckCurrentStepA: round(Math.max(5 * noiseCurrentA, 0.2 * packCapacityAh)),
+      resistanceStepA: round(Math.max(10 * noiseCurrentA, 0.2 * packCapacityAh)),
+    },
   };
   return parseBmsConfig(file, `default BMS configuration for ${model.name}`);
 }

@@ -115,6 +115,9 @@ export interface BmsState {
   readonly lastGroupV: Float64Array;
   readonly currentAtChangeA: Float64Array;
   readonly lastAgeS: Float64Array;
+  /** Group voltages and pack current at the previous 100 ms task, for the group-resistance check. */
+  readonly prevGroupV: Float64Array;
+  prevCurrentA: number;
   heaterOn: boolean;
   /** Worst task-time / budget ratio of the previous call, and which task. */
   overrunRatio: number;
@@ -199,6 +202,8 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
         lastGroupV: new Float64Array(ns).fill(Number.NaN),
         currentAtChangeA: new Float64Array(ns),
         lastAgeS: new Float64Array(ns).fill(Infinity),
+        prevGroupV: new Float64Array(ns).fill(Number.NaN),
+        prevCurrentA: Number.NaN,
         heaterOn: false,
         overrunRatio: 0,
         overrunTask: -1,
@@ -370,6 +375,29 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
       if (stuckAt < 0) stuckAt = g;
     }
   }
+  // Group resistance over a current step since the last 100 ms task: ΔV_g / ΔI against the mean of all groups.
+  let rRatio = Number.NaN;
+  let rAt = -1;
+  const dI = i.valid ? i.value - state.prevCurrentA : Number.NaN;
+  if (nValid === ns && Math.abs(dI) >= cfg.plausibility.resistanceStepA) {
+    let rSum = 0;
+    let rMax = -Infinity;
+    for (let g = 0; g < ns; g++) {
+      const r = (v.value[g] - state.prevGroupV[g]) / dI;
+      rSum += r;
+      if (r > rMax) {
+        rMax = r;
+        rAt = g;
+      }
+    }
+    const rMean = rSum / ns;
+    if (rMean > 0) rRatio = rMax / rMean;
+  }
+  if (nValid === ns && i.valid) {
+    state.prevGroupV.set(v.value);
+    state.prevCurrentA = i.value;
+  } else state.prevCurrentA = Number.NaN;
+  f.set(S("groupResistanceRatio"), rRatio, Number.isNaN(rRatio) ? -1 : rAt);
   const mean = nValid > 0 ? sum / nValid : Number.NaN;
   let dev = nValid > 1 ? 0 : Number.NaN;
   let devAt = -1;

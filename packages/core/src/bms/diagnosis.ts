@@ -75,6 +75,10 @@ export class DiagnosisState {
   readonly resetCount: Int32Array;
   /** Time the entry became active, s (NaN while inactive). */
   readonly sinceS: Float64Array;
+  /** Time of the first sample of the violation that set it (sinceS − violatingSinceS ≈ the set delay). */
+  readonly violatingSinceS: Float64Array;
+  /** Start of the current violation streak while not yet active, s. */
+  readonly streakStart: Float64Array;
   /** Worst signal value while active (the value at activation, then any worse one). */
   readonly value: Float64Array;
   /** Group, sensor, contactor or task index of the worst value (−1 for pack-level signals). */
@@ -87,6 +91,8 @@ export class DiagnosisState {
     this.setCount = new Int32Array(n);
     this.resetCount = new Int32Array(n);
     this.sinceS = new Float64Array(n).fill(Number.NaN);
+    this.violatingSinceS = new Float64Array(n).fill(Number.NaN);
+    this.streakStart = new Float64Array(n).fill(Number.NaN);
     this.value = new Float64Array(n).fill(Number.NaN);
     this.location = new Int32Array(n).fill(-1);
   }
@@ -137,9 +143,11 @@ export function evaluateDiagnosis(
     if (state.active[i] === 0) {
       const violating = gateOpen && (above ? v > table.threshold[i] : v < table.threshold[i]);
       if (violating) {
+        if (state.setCount[i] === 0) state.streakStart[i] = timeS;
         state.setCount[i]++;
         if (state.setCount[i] > table.setTicks[i]) {
           state.active[i] = 1;
+          state.violatingSinceS[i] = state.streakStart[i];
           state.setCount[i] = 0;
           state.resetCount[i] = 0;
           state.sinceS[i] = timeS;

@@ -5,3 +5,4 @@ export * from "./diagnosis.ts";
 export * from "./estimator.ts";
 export * from "./limits.ts";
 export * from "./signals.ts";
+export * from "./verify.ts";

@@ -22,6 +22,7 @@ export const SIGNALS = [
   "commsLost",
   "insulation",
   "voltageStuck",
+  "groupResistanceRatio",
   "voltageDeviation",
   "tempDeviation",
   "packVoltageMismatch",
@@ -57,6 +58,11 @@ export const SIGNAL_INFO: Record<
   voltageStuck: {
     unit: "count",
     what: "group-voltage readings frozen while the pack current changed",
+    where: "group",
+  },
+  groupResistanceRatio: {
+    unit: "ratio",
+    what: "largest group resistance (ΔV/ΔI over a current step) over the pack mean",
     where: "group",
   },
   voltageDeviation: {
