@@ -245,7 +245,7 @@ for (const temp of TEMPERATURES)
   }
 out();
 out(
-  "(The maximum error of a wrong start is its initial 20 points; the settling time says how fast that goes.)",
+  "Every file opens with the cell at rest (fully charged) and the estimators update with the first row, so the OCV corrects a wrong start at once and the first output row is already close. A wrong start far from rest takes longer: the test `estimate-filter` checks settling under load on model data.",
 );
 out();
 out("## Every file");
