@@ -36,6 +36,7 @@ interface FitOptions extends ColumnOptions {
   capacityTest?: string[];
   capacityAh?: number;
   rcPairs: number;
+  referenceCurrent?: number;
   slowRc: boolean;
   ahCol?: string;
   ahFromFull?: boolean;
@@ -81,6 +82,11 @@ export function registerFit(program: Command): void {
         numberArg("--capacity-ah", 0.001, 10000),
       )
       .option("--rc-pairs <n>", "RC pairs fitted to the pulses (1–3)", numberArg("--rc-pairs", 1, 3), 2)
+      .option(
+        "--reference-current <A>",
+        "pulse current the tables represent (the nearest pulses per SOC level; default: median of all pulses)",
+        numberArg("--reference-current", 1e-6, 1e6),
+      )
       .option("--no-slow-rc", "do not add a slow RC pair from the relaxation after long steps")
       .option(
         "--base <json>",
@@ -147,6 +153,7 @@ export function registerFit(program: Command): void {
       pulseTests,
       capacityTests: (o.capacityTest ?? []).map((p) => one(p)),
       rcPairs: o.rcPairs,
+      referenceCurrentA: o.referenceCurrent,
       slowRc: o.slowRc,
       base,
       provenance: {

@@ -48,6 +48,11 @@ export interface FitInput {
   pulseTests: { series: FitSeries; tempC?: number }[];
   /** Full discharges whose capacity is reported. */
   capacityTests?: FitSeries[];
+  /**
+   * Pulse current the tables represent, A (the pulses nearest to it in |I| at each SOC level); default: the
+   * median over all pulses of a level.
+   */
+  referenceCurrentA?: number;
   /** RC pairs fitted to the pulses (default 2). */
   rcPairs?: number;
   /** Add a slow RC pair from the relaxation after long constant-current steps when the tests have them (default true). */
@@ -68,6 +73,8 @@ export interface TemperatureFit {
   slow: SlowFit[];
   slowTable: { z: number[]; r: number[]; tau: number[] };
   restPoints: { soc: number; voltageV: number; direction: number }[];
+  /** The final discharge to cut-off as an OCV estimate below the lowest rest (see finalDischargeTail). */
+  tail: { soc: number[]; voltageV: number[] } | null;
 }
 
 export interface FitResult {
@@ -214,7 +221,7 @@ export function fitCell(input: FitInput): FitResult {
     const zs = lv.map((l) => median(l.map((p) => p.soc)));
     const vs = lv.map((l) => median(l.map((p) => p.v)));
     // Below the lowest rest, the final discharge to cut-off continues the curve: its loaded voltage raised by the
-    // drop it showed 300 s after leaving that rest (the ohmic and polarisation part at that SOC).
+    // drop it showed 300 s (at most half the run) after leaving that rest (the ohmic and polarisation part).
     const tail = finalDischargeTail(clusters[ref], detect.restCurrentA);
     if (tail?.soc.length && tail.soc[0] < zs[0]) {
       const dz = 0.01;
@@ -259,6 +266,7 @@ export function fitCell(input: FitInput): FitResult {
       );
       return {
         tempC: sig(c.reduce((a, s) => a + s.nominal, 0) / c.length, 3),
+        tail: finalDischargeTail(c, detect.restCurrentA),
         pulses,
         slow,
         slowTable: { z: slowZ, r: slowR, tau: slowTau },
@@ -285,8 +293,17 @@ export function fitCell(input: FitInput): FitResult {
   const rowFor = (pulses: PulseFit[]): Row => {
     const lv = levels(pulses, (p) => p.soc, 0.02);
     const zs = lv.map((l) => median(l.map((p) => p.soc)));
+    // With a reference current, each level takes the pulses nearest to it in |I| (resistances fall with current,
+    // most at low temperature); without one, the median over the level's pulses.
+    const ref = input.referenceCurrentA;
+    const chosen = lv.map((l) => {
+      if (ref === undefined) return l;
+      const d = (p: PulseFit) => Math.abs(Math.log(Math.abs(p.currentA) / ref));
+      const best = Math.min(...l.map(d));
+      return l.filter((p) => d(p) <= best + 1e-9);
+    });
     const pick = (f: (p: PulseFit) => number) => {
-      const ys = lv.map((l) => median(l.map(f)));
+      const ys = chosen.map((l) => median(l.map(f)));
       return grid.map((z) => interp1(zs, ys, z));
     };
     return {
@@ -408,6 +425,17 @@ export function fitCell(input: FitInput): FitResult {
     const lv = levels(pts, (p) => p.soc, 0.02);
     const zs = lv.map((l) => median(l.map((p) => p.soc)));
     const ds = lv.map((l) => median(l.map((p) => p.voltageV - (baseAt(p.soc) + p.direction * mAt(p.soc)))));
+    // Below the lowest rest the final discharge to cut-off (discharge branch) continues the correction, so the
+    // knee sits where this temperature's test found it rather than where the OCV test did.
+    const tail = t.tail;
+    if (tail?.soc.length) {
+      const tz = tail.soc.slice().reverse();
+      const tv = tail.voltageV.slice().reverse();
+      for (let z = zs[0] - 0.01; z >= tz[0]; z -= 0.01) {
+        zs.unshift(z);
+        ds.unshift(interp1(tz, tv, z) - (baseAt(z) - mAt(z)));
+      }
+    }
     const corrected = baseOcv.map((u, k) => u + interp1(zs, ds, baseSoc[k]));
     return monotoneFit(corrected);
   });
@@ -522,7 +550,8 @@ function fitGamma(
 
 /**
  * The last discharge of a set of tests that ends below every rest (the run down to the cut-off), as an OCV
- * estimate: loaded voltage plus the drop seen 300 s after the rest before it. SOC decreasing along the arrays.
+ * estimate: loaded voltage plus the drop seen 300 s (at most half the run) after the rest before it. SOC
+ * decreasing along the arrays.
  */
 function finalDischargeTail(
   series: {
@@ -541,25 +570,19 @@ function finalDischargeTail(
     const { timeS: t, currentA: i, voltageV: v, soc } = x.data;
     const rests = x.found.restPoints;
     if (!rests.length) continue;
-    const last = rests[rests.length - 1].index;
-    // The longest discharge run after the last rest (pulses in between are skipped).
-    let start = -1;
-    let end = -1;
-    for (let k = last + 1; k < t.length; ) {
-      if (!(i[k] < -restCurrentA)) {
-        k++;
-        continue;
-      }
-      const a = k;
-      while (k < t.length && i[k] < -restCurrentA) k++;
-      if (start < 0 || t[k - 1] - t[a - 1] > t[end] - t[start - 1]) {
-        start = a;
-        end = k - 1;
-      }
-    }
-    if (start < 0) continue;
+    // The discharge run that reaches the lowest SOC, and the last rest before it (pulses in between are skipped).
+    let lowest = 0;
+    for (let k = 1; k < t.length; k++) if (soc[k] < soc[lowest]) lowest = k;
+    const end = lowest;
+    let start = end;
+    while (start > 1 && i[start - 1] < -restCurrentA) start--;
+    if (!(i[end] < -restCurrentA)) continue;
+    const before = rests.filter((r) => r.index < start);
+    if (!before.length) continue;
+    const last = before[before.length - 1].index;
     let k300 = start;
-    while (k300 < end && t[k300] - t[start - 1] < 300) k300++;
+    const settleS = Math.min(300, 0.5 * (t[end] - t[start - 1]));
+    while (k300 < end && t[k300] - t[start - 1] < settleS) k300++;
     if (k300 >= end) continue;
     const drop = v[last] - v[k300];
     const out = { soc: [] as number[], voltageV: [] as number[] };
