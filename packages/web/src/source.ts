@@ -7,11 +7,11 @@ import type {
   ActiveFault,
   FaultKind,
   FaultRequest,
-  LiveSession,
   SessionEvent,
   SessionInfo,
   TelemetryFrame,
 } from "@coxswain/node/server/live";
+import type { FromWorker, ToWorker } from "./worker-protocol.ts";
 
 export interface Hello {
   info: SessionInfo;
@@ -115,47 +115,60 @@ export class ServerSource implements TelemetrySource {
   }
 }
 
-/** A session running in this page: no server, no token. */
-export class PageSource implements TelemetrySource {
+/** The twin and the BMS running in a worker of this page: no server, no token. */
+export class WorkerSource implements TelemetrySource {
   readonly needsToken = false;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (r: ControlResult) => void>();
 
-  constructor(
-    private readonly session: LiveSession,
-    private readonly validateFault: (r: FaultRequest) => FaultRequest,
-  ) {}
+  constructor(private readonly worker: Worker) {}
 
   start(l: Listeners): void {
-    l.connection("live");
-    l.hello({ info: this.session.info, faultKinds: [...this.session.simulation.faultKinds] });
-    this.session.onFrame(l.frame);
-    this.session.onEvent(l.event);
-    this.session.start();
+    l.connection("connecting");
+    this.worker.onmessage = (m: MessageEvent<FromWorker>) => {
+      const msg = m.data;
+      if (msg.type === "hello") {
+        l.connection("live");
+        l.hello(msg);
+      } else if (msg.type === "frame") l.frame(msg.frame);
+      else if (msg.type === "event") l.event(msg.event);
+      else if (msg.type === "result") {
+        this.waiting.get(msg.id)?.(msg.ok ? { ok: true } : { ok: false, error: msg.error ?? "refused" });
+        this.waiting.delete(msg.id);
+      } else {
+        l.connection("lost");
+        document.body.prepend(
+          Object.assign(document.createElement("p"), { className: "error", textContent: msg.error }),
+        );
+      }
+    };
   }
 
-  private run(f: () => unknown): Promise<ControlResult> {
-    try {
-      f();
-      return Promise.resolve({ ok: true });
-    } catch (e) {
-      return Promise.resolve({ ok: false, error: (e as Error).message });
-    }
+  private send(c: DistributiveOmit<ToWorker, "id_">): Promise<ControlResult> {
+    const id_ = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id_, resolve);
+      this.worker.postMessage({ ...c, id_ });
+    });
   }
 
   setPaused(paused: boolean): Promise<ControlResult> {
-    return this.run(() => this.session.setPaused(paused));
+    return this.send({ action: "pause", paused });
   }
   setSpeed(speed: number): Promise<ControlResult> {
-    return this.run(() => this.session.setSpeed(speed));
+    return this.send({ action: "speed", speed });
   }
   setAmbientC(ambientC: number): Promise<ControlResult> {
-    return this.run(() => this.session.setAmbientK(celsiusToKelvin(ambientC)));
+    return this.send({ action: "ambient", ambientK: celsiusToKelvin(ambientC) });
   }
   injectFault(request: FaultRequest): Promise<ControlResult> {
-    return this.run(() => this.session.injectFault(this.validateFault(request)));
+    return this.send({ action: "inject", request });
   }
   clearFaults(id?: number): Promise<ControlResult> {
-    return this.run(() => this.session.clearFaults(id));
+    return this.send(id === undefined ? { action: "clear" } : { action: "clear", id });
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export type { ActiveFault, FaultKind, SessionEvent, TelemetryFrame };
