@@ -6,6 +6,7 @@ export * from "./energy.ts";
 export * from "./filter.ts";
 export * from "./health.ts";
 export * from "./pack.ts";
+export * from "./plausibility.ts";
 export * from "./resistance.ts";
 export * from "./run.ts";
 export * from "./spkf.ts";
