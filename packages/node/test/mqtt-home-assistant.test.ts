@@ -43,51 +43,72 @@ interface Msg {
   payload: string;
 }
 
-/** mosquitto_sub (the broker's own client) collects messages until it has `count` or times out. */
+let probes = 0;
+
+/**
+ * mosquitto_sub (the broker's own client) collects messages on `topics` until it has `count`. `ready()` resolves
+ * once the subscription is live: it publishes probe messages on an extra topic until mosquitto_sub prints one.
+ */
 function mosquittoSub(
   topics: string[],
   count: number,
   timeout_s = 10,
-): { ready: Promise<void>; done: Promise<Msg[]> } {
+): { ready: () => Promise<void>; done: Promise<Msg[]> } {
+  const probe = `coxswain-test-probe/${process.pid}/${probes++}`;
   const args = [
     "-h",
     "127.0.0.1",
     "-p",
     String(PORT),
-    "-C",
-    String(count),
     "-W",
     String(timeout_s),
     "-F",
     "%t\t%r\t%p",
+    "-t",
+    probe,
   ];
   for (const t of topics) args.push("-t", t);
   const sub = spawn("mosquitto_sub", args);
-  let out = "";
-  sub.stdout.on("data", (d) => {
-    out += d;
-  });
+  const msgs: Msg[] = [];
+  let probeSeen = false;
+  let partial = "";
   let err = "";
   sub.stderr.on("data", (d) => {
     err += d;
   });
   const done = new Promise<Msg[]>((resolve, reject) => {
+    sub.stdout.on("data", (d) => {
+      const lines = (partial + d).split("\n");
+      partial = lines.pop() ?? "";
+      for (const l of lines) {
+        const [topic, r, ...rest] = l.split("\t");
+        if (topic === probe) probeSeen = true;
+        else msgs.push({ topic, retained: r === "1", payload: rest.join("\t") });
+      }
+      if (msgs.length >= count) {
+        sub.kill();
+        resolve(msgs.slice(0, count));
+      }
+    });
     sub.on("error", (e) => reject(new Error(`mosquitto_sub: ${e.message} (installed by .ci/run)`)));
     sub.on("close", () => {
-      const msgs = out
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => {
-          const [topic, r, ...rest] = l.split("\t");
-          return { topic, retained: r === "1", payload: rest.join("\t") };
-        });
       if (msgs.length < count)
         reject(new Error(`mosquitto_sub got ${msgs.length} of ${count} messages ${err}`));
-      else resolve(msgs);
     });
   });
-  // mosquitto_sub has no "subscribed" signal; give it a moment after spawning.
-  return { ready: sleep(300).then(() => undefined), done };
+  const ready = async () => {
+    const c = await MqttClient.connect({ port: PORT, clientId: `${probe.replace(/\//g, "-")}-pub` });
+    try {
+      for (let i = 0; i < 200 && !probeSeen; i++) {
+        await c.publish(probe, "probe");
+        await sleep(25);
+      }
+    } finally {
+      await c.end();
+    }
+    if (!probeSeen) throw new Error(`mosquitto_sub did not subscribe: ${err}`);
+  };
+  return { ready, done };
 }
 
 function mosquittoPub(topic: string, payload: string): Promise<void> {
@@ -150,7 +171,7 @@ test("mosquitto receives the Home Assistant discovery (device, sensors, group vo
       [`coxswain/${nodeId}/state`, `coxswain/${nodeId}/groups`, `coxswain/${nodeId}/alarms`],
       3,
     );
-    await live.ready;
+    await live.ready();
     await ha.publish(s);
     const states = new Map((await live.done).map((m) => [m.topic, JSON.parse(m.payload)]));
     const state = states.get(`coxswain/${nodeId}/state`);
@@ -176,7 +197,7 @@ test("when coxswain vanishes without a goodbye the broker publishes the retained
     { nodeId, name: "will test", groupCount: 0 },
   );
   const watch = mosquittoSub([ha.availabilityTopic], 2);
-  await watch.ready;
+  await watch.ready();
   ha.client.destroy();
   const msgs = await watch.done;
   assert.deepEqual(
