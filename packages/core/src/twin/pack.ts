@@ -100,7 +100,7 @@ export function defaultPackConfig(seriesGroups: number, parallelCells: number): 
     linkCapacitanceF: 1e-3,
     linkDischargeOhm: 50e3,
     insulationOhm: 5e6,
-    coefficientRefreshSteps: 10,
+    coefficientRefreshSteps: 50,
   };
 }
 
