@@ -159,10 +159,10 @@ export function registerFit(program: Command): void {
       provenance: {
         tool: "coxswain fit",
         inputs: {
-          ocvTest: o.ocvTest && basename(o.ocvTest),
-          ocvTable: o.ocvTable && basename(o.ocvTable),
-          pulses: o.pulses.map((p) => basename(p)),
-          capacityTests: o.capacityTest?.map((p) => basename(p)),
+          ocvTest: o.ocvTest && fileName(o.ocvTest),
+          ocvTable: o.ocvTable && fileName(o.ocvTable),
+          pulses: o.pulses.map((p) => fileName(p)),
+          capacityTests: o.capacityTest?.map((p) => fileName(p)),
         },
       },
     });

@@ -477,7 +477,8 @@ export function fitCell(input: FitInput): FitResult {
       method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level); Arrhenius extrapolation in temperature`,
       capacityScaleAh: sig(capacityAh),
       measuredCapacitiesAh: capacities.map((c) => ({
-        source: c.source.split(/[\\/]/).pop(),
+        // The file's name only (no folder, no .gz), so that a set fitted from copies compares equal.
+        source: c.source.split(/[\\/]/).pop()?.replace(/\.gz$/, ""),
         dischargeAh: sig(c.dischargeAh, 4),
       })),
       ...(lowRateEff !== undefined ? { lowRateDischargeOverChargeAh: sig(lowRateEff, 4) } : {}),

@@ -150,14 +150,17 @@ export function fitReportHtml(r: ReportInput): string {
       );
     }
     out.push("</table>");
-    // Group by temperature (nearest 5 °C) so that each temperature gets its own section.
+    // One section per test temperature: the lowest cell temperature of a file (cells warm up while driving) to
+    // the nearest 5 °C.
     const groups = new Map<number, typeof withT>();
     for (const v of withT) {
-      const key = Math.round(v.tempC / 5) * 5;
+      let lowest = Number.POSITIVE_INFINITY;
+      for (const x of v.run.simulation.tempK) lowest = Math.min(lowest, x);
+      const key = Math.round(kelvinToCelsius(lowest) / 5) * 5;
       groups.set(key, [...(groups.get(key) ?? []), v]);
     }
     for (const [t, vs] of [...groups.entries()].sort((a, b) => b[0] - a[0])) {
-      out.push(`<h3>around ${t} °C</h3>`);
+      out.push(`<h3>${t} °C</h3>`);
       for (const v of vs) {
         const s = v.run.simulation;
         const hours = Array.from(s.timeS, (x) => (x - s.timeS[0]) / 3600);
