@@ -154,8 +154,9 @@ export class CoulombCounter {
     const t = this.tuning;
     // Voltage error of the OCV reading: sensor, OCV table, what is left of the RC and hysteresis corrections.
     const hy = this.model.hysteresis;
-    const hysUnc = hy ? 0.3 * Math.abs(vHys) : 0;
-    const ocvVar = t.voltageNoiseV ** 2 + t.modelErrorV ** 2 + (0.3 * vRc) ** 2 + hysUnc * hysUnc;
+    const hysUnc = hy ? t.hysteresisErrorFraction * Math.abs(vHys) : 0;
+    const rcUnc = t.resistanceErrorFraction * vRc;
+    const ocvVar = t.voltageNoiseV ** 2 + t.modelErrorV ** 2 + rcUnc * rcUnc + hysUnc * hysUnc;
     const zVar = ocvVar / (slope * slope);
     this.readingInRest = { ocvSoc: zOcv, ocvSocVariance: zVar };
     const prior = this.socAtRestStart + this.countedInRest;

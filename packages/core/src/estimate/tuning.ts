@@ -26,6 +26,8 @@ export const filterTuningSchema = object({
    * independent readings.
    */
   modelErrorCorrelationS: optional(number({ gt: 0, max: 1e6 })),
+  /** Relative error of the modelled hysteresis voltage at rest, σ (used when a rest voltage is read as an OCV). */
+  hysteresisErrorFraction: optional(number({ min: 0, max: 10 })),
   /** Random walk of the hysteresis state, σ per step (model error of the hysteresis law). */
   hysteresisNoise: optional(number({ min: 0, max: 1 })),
   /** σ of the initial SOC given to the filter. */
@@ -58,6 +60,7 @@ export interface FilterTuning {
   errorCorrelationS: number;
   modelErrorCorrelationS: number;
   hysteresisNoise: number;
+  hysteresisErrorFraction: number;
   initialSocSigma: number;
   nisGate: number;
   nisInflate: number;
@@ -79,6 +82,7 @@ export function resolveTuning(m: CellModel, t: Partial<FilterTuning> = {}): Filt
     errorCorrelationS: t.errorCorrelationS ?? 600,
     modelErrorCorrelationS: t.modelErrorCorrelationS ?? 1800,
     hysteresisNoise: t.hysteresisNoise ?? 0.001,
+    hysteresisErrorFraction: t.hysteresisErrorFraction ?? 0.3,
     initialSocSigma: t.initialSocSigma ?? 0.1,
     nisGate: t.nisGate ?? 36,
     nisInflate: t.nisInflate ?? 100,
