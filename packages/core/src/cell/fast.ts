@@ -59,7 +59,7 @@ function segment(axis: Float64Array, z: number, out: Float64Array): void {
 
 // Layout of one cell's cached coefficients in the packed block (one contiguous run per cell, for locality).
 const VALID = 0; // 1 when the cache holds coefficients, 0 after invalidate
-const Q = 2; // capacity, A·s
+const INV_Q = 2; // 1 / capacity, 1/(A·s)
 const Z_LO = 3;
 const Z_HI = 4;
 const T_LO = 5;
@@ -173,7 +173,7 @@ export class FastCells {
     const z = c.soc[i];
     const tK = c.tCellK[i];
     const rs = c.resistanceScale[i];
-    co[o + Q] = this.capacityAs * c.capacityScale[i];
+    co[o + INV_Q] = 1 / (this.capacityAs * c.capacityScale[i]);
     if (co[o + VALID] === 0) this.affineOcv(o, z, tK);
     const dis = o + DIR;
     const chg = dis + this.dirStride;
@@ -293,13 +293,13 @@ export class FastCells {
     if (z < co[o + Z_LO] || z > co[o + Z_HI] || tK < co[o + T_LO] || tK > co[o + T_HI])
       this.affineOcv(o, z, tK);
     this.stepMode[i] = mode;
-    const q = co[o + Q];
+    const invQ = co[o + INV_Q];
     const eta = mode > 0 ? this.eta : 1;
-    const zl = z - (this.leakA[i] * dt) / q;
+    const zl = z - this.leakA[i] * dt * invQ;
     const slope = co[o + P1] + co[o + P3] * tK;
     let e = co[o + P0] + co[o + P2] * tK + slope * zl;
     const od = o + DIR + (mode > 0 ? this.dirStride : 0);
-    let r = co[od] + (slope * eta * dt) / q;
+    let r = co[od] + slope * eta * dt * invQ;
     const vrc = this.cells.vrc;
     for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += 3) {
       const a = co[ok + 2];
@@ -322,10 +322,10 @@ export class FastCells {
     const mode = this.stepMode[i];
     const z = this.soc[i];
     const tK = this.tCellK[i];
-    const q = co[o + Q];
+    const invQ = co[o + INV_Q];
     const leak = this.leakA[i];
     const eta = mode > 0 ? this.eta : 1;
-    const zRate = (eta * currentA - leak) / q;
+    const zRate = (eta * currentA - leak) * invQ;
     const z1 = z + zRate * dt;
     let jU: number;
     let jD: number;
@@ -369,7 +369,7 @@ export class FastCells {
       const h0 = h[i];
       const sgn = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
       const sNew = mode !== 0 ? mode : this.s[i];
-      const kappa = (eta * Math.abs(currentA) * this.gamma) / q;
+      const kappa = eta * Math.abs(currentA) * this.gamma * invQ;
       let hInt: number;
       if (kappa > 0) {
         const decay = expNeg(kappa * dt);

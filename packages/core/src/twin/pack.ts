@@ -189,6 +189,7 @@ export class Pack {
   flowActual = 0;
   heaterCmdW = 0;
   pumpFailed = false;
+  private hadShort = false;
   insulationOhm: number;
   readonly contactorCmd: ContactorState = { positive: false, negative: false, precharge: false };
   readonly contactorActual: ContactorState = { positive: false, negative: false, precharge: false };
@@ -303,8 +304,10 @@ export class Pack {
     // Internal shorts drain their cell by V/R (voltage of the previous step).
     for (let i = 0; i < n; i++) {
       const rs = this.shortOhm[i];
-      c.leakA[i] = rs > 0 ? this.baseLeakA[i] + Math.max(0, this.cellVoltageV[i]) / rs : this.baseLeakA[i];
+      if (rs > 0) c.leakA[i] = this.baseLeakA[i] + Math.max(0, this.cellVoltageV[i]) / rs;
+      else if (this.hadShort) c.leakA[i] = this.baseLeakA[i];
     }
+    this.hadShort = this.shortOhm.some((r) => r > 0);
     this.updateContactors();
     this.updateTransfers();
     this.fast.beginStep();
@@ -595,47 +598,40 @@ export class Pack {
     const tc = c.tCellK;
     const tk = c.tCaseK;
     const hw = c.heatW;
-    for (let g = 0; g < ns; g++) {
-      const plate = this.plateK[g];
-      for (let p = 0; p < np; p++) {
-        const i = g * np + p;
-        const core = (c1 * tc[i] + dt * (gcc * tk[i] + hw[i])) / (c1 + dt * gcc);
-        tc[i] = core;
-        let sumG = gcc + gp + gAmb;
-        let sumGT = gcc * core + gp * plate + gAmb * amb;
-        if (p > 0) {
-          sumG += gn;
-          sumGT += gn * tk[i - 1];
-        }
-        if (p < np - 1) {
-          sumG += gn;
-          sumGT += gn * tk[i + 1];
-        }
-        if (g > 0) {
-          sumG += gn;
-          sumGT += gn * tk[i - np];
-        }
-        if (g < ns - 1) {
-          sumG += gn;
-          sumGT += gn * tk[i + np];
-        }
-        // Interconnect and bleed heat are released at the case.
-        const ii = this.cellCurrentA[i];
-        const extra =
-          this.interconnectOhm[i] * ii * ii + (this.bleedCurrentA[g] * this.groupVoltageV[g]) / np;
-        tk[i] = (c2 * tk[i] + dt * (sumGT + extra)) / (c2 + dt * sumG);
-      }
-    }
+    // Implicit weights: the core's is one number; a case's depends only on how many neighbours it has.
+    const invCore = 1 / (c1 + dt * gcc);
+    const gBase = gcc + gp + gAmb;
+    const invCase = [0, 1, 2, 3, 4].map((k) => 1 / (c2 + dt * (gBase + k * gn)));
+    const bleedShare = 1 / np;
     // Plates and the coolant flowing through them in series, group 0 first.
     let tIn = this.coolantInletK + (mdotCp > 0 ? heater / mdotCp : 0);
     const heaterToPlate = mdotCp > 0 ? 0 : heater / ns;
     const cp = th.plateHeatCapacityJperK;
     const gpa = th.plateToAmbientWperK;
     for (let g = 0; g < ns; g++) {
+      const plate = this.plateK[g];
+      const bleedW = this.bleedCurrentA[g] * this.groupVoltageV[g] * bleedShare;
+      const edgeG = (g > 0 ? 1 : 0) + (g < ns - 1 ? 1 : 0);
       let sumCase = 0;
-      for (let p = 0; p < np; p++) sumCase += tk[g * np + p];
+      for (let p = 0; p < np; p++) {
+        const i = g * np + p;
+        const core = (c1 * tc[i] + dt * (gcc * tk[i] + hw[i])) * invCore;
+        tc[i] = core;
+        let sumGT = gcc * core + gp * plate + gAmb * amb;
+        if (p > 0) sumGT += gn * tk[i - 1];
+        if (p < np - 1) sumGT += gn * tk[i + 1];
+        if (g > 0) sumGT += gn * tk[i - np];
+        if (g < ns - 1) sumGT += gn * tk[i + np];
+        const neighbours = edgeG + (p > 0 ? 1 : 0) + (p < np - 1 ? 1 : 0);
+        // Interconnect and bleed heat are released at the case.
+        const ii = this.cellCurrentA[i];
+        const extra = this.interconnectOhm[i] * ii * ii + bleedW;
+        const t = (c2 * tk[i] + dt * (sumGT + extra)) * invCase[neighbours];
+        tk[i] = t;
+        sumCase += t;
+      }
       const tp =
-        (cp * this.plateK[g] + dt * (gp * sumCase + h * tIn + gpa * amb + heaterToPlate)) /
+        (cp * plate + dt * (gp * sumCase + h * tIn + gpa * amb + heaterToPlate)) /
         (cp + dt * (np * gp + h + gpa));
       this.plateK[g] = tp;
       if (mdotCp > 0) {
