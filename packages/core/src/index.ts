@@ -18,5 +18,6 @@ export * from "./math/lm.ts";
 export * from "./protocols/index.ts";
 export * from "./random.ts";
 export * from "./schema.ts";
+export * from "./sop/index.ts";
 export * from "./twin/index.ts";
 export * from "./units.ts";

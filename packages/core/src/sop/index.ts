@@ -1,0 +1,3 @@
+export * from "./pack.ts";
+export * from "./predict.ts";
+export * from "./truth.ts";
