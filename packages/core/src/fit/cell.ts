@@ -88,6 +88,8 @@ export interface FitResult {
   warnings: string[];
 }
 
+/** Half-width, in SOC steps, of the running median that smooths the slow RC pair. */
+const SLOW_HALF_WINDOW = 2;
 const DEFAULT_GRID = Array.from({ length: 21 }, (_, i) => i / 20);
 
 /** SOC of every row: full where the most charge had gone in, or from the record's stated start. */
@@ -252,10 +254,14 @@ export function fitCell(input: FitInput): FitResult {
   const temperatures: TemperatureFit[] = clusters
     .map((c, ci) => {
       const slow = useSlow ? slowFits[ci] : [];
+      // One relaxation per SOC step is too noisy to resolve a SOC dependence: the slow pair is smoothed with a
+      // running median over neighbouring steps.
       const slowLv = levels(slow, (f) => f.soc, 0.02);
       const slowZ = slowLv.map((l) => median(l.map((f) => f.soc)));
-      const slowR = slowLv.map((l) => median(l.map((f) => f.rOhm)));
-      const slowTau = slowLv.map((l) => median(l.map((f) => f.tauS)));
+      const smooth = (xs: number[]) =>
+        xs.map((_, i) => median(xs.slice(Math.max(0, i - SLOW_HALF_WINDOW), i + SLOW_HALF_WINDOW + 1)));
+      const slowR = smooth(slowLv.map((l) => median(l.map((f) => f.rOhm))));
+      const slowTau = smooth(slowLv.map((l) => median(l.map((f) => f.tauS))));
       const slowAt = (z: number) =>
         useSlow ? [{ rOhm: interp1(slowZ, slowR, z), tauS: interp1(slowZ, slowTau, z) }] : [];
       const pulses = c.flatMap((s) =>
