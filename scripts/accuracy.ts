@@ -11,7 +11,8 @@
  *
  *   npm run accuracy [-- --params <name|file>] [--filters ekf,spkf,cc] [--tuning <json>] [--out <md>]
  */
-import { existsSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -207,7 +208,15 @@ out(
   `* Reference SOC: soc_ref = 1 + ah_Ah / ${Q_REF_AH} (the tester's amp-hour counter over the rated capacity), scored over whole files, including the rest that opens the sub-zero files.`,
 );
 out(
-  `* Parameters: \`${paramsName}\` (${resolveParamsPath(paramsName).replace(root, "")}), capacity ${model.capacityAh} A·h — identified by \`coxswain fit\` from the HPPC, inter-pulse and C/20 tests only, never from these drive cycles. The estimators count charge against this capacity.`,
+  `* Parameters: \`${paramsName}\` (${resolveParamsPath(paramsName).replace(root, "")}, sha256 ${createHash(
+    "sha256",
+  )
+    .update(readFileSync(resolveParamsPath(paramsName)))
+    .digest("hex")
+    .slice(
+      0,
+      16,
+    )}…), capacity ${model.capacityAh} A·h — identified by \`coxswain fit\` from the HPPC, inter-pulse and C/20 tests only, never from these drive cycles. The estimators count charge against this capacity.`,
 );
 out(
   "* Inputs per row: measured current, terminal voltage and cell (case) temperature. One tuning for every file and temperature:",
@@ -269,12 +278,12 @@ if (filters.includes("ekf")) {
   );
   out(`|---|---|${TEMPERATURES.map(() => "---").join("|")}|`);
   for (const [fraction, corr] of [
-    [0.5, 1800],
-    [1.0, 1800],
-    [1.5, 1800],
-    [2.0, 1800],
+    [0.5, 600],
+    [1.0, 600],
     [1.5, 600],
-    [1.5, 3600],
+    [2.0, 600],
+    [1.5, 300],
+    [1.5, 1800],
   ]) {
     const t = { ...tuning, resistanceErrorFraction: fraction, modelErrorCorrelationS: corr };
     const r = runAll("ekf", t);

@@ -13,7 +13,7 @@
  * The voltage sees h from the START of the step, so the estimators move z and v, update with V, and only then move
  * h: the same equations as the cell model, in an order that keeps the measurement a function of the state.
  */
-import { ocvAt } from "../cell/model.ts";
+import { ocvAt, ocvSlope } from "../cell/model.ts";
 import type { CellModel } from "../cell/params.ts";
 import { SECONDS_PER_HOUR } from "../units.ts";
 
@@ -113,10 +113,25 @@ export function terminalVoltage(
   currentA: number,
 ): number {
   const n = m.rc.length;
-  let v = ocvAt(m, x[0], tK) + c.r0 * currentA + c.m0 * c.s;
+  let v = ocvContinued(m, x[0], tK) + c.r0 * currentA + c.m0 * c.s;
   for (let k = 0; k <= n; k++) v += x[1 + k];
   if (m.hysteresis) v += c.m * x[2 + n];
   return v;
+}
+
+/**
+ * The OCV, continued linearly beyond the ends of its table with the end slopes. The cell model holds the table's
+ * end values there; the filters' state never leaves [0, 1], but sigma points do, and a flat continuation would
+ * tell them the voltage says nothing about SOC near full charge.
+ */
+export function ocvContinued(m: CellModel, z: number, tK: number): number {
+  const axis = m.ocv.soc;
+  const lo = axis[0];
+  const hi = axis[axis.length - 1];
+  if (axis.length < 2 || (z >= lo && z <= hi)) return ocvAt(m, z, tK);
+  const edge = z > hi ? hi : lo;
+  const inside = z > hi ? hi - 1e-9 : lo + 1e-9;
+  return ocvAt(m, edge, tK) + (z - edge) * ocvSlope(m, inside, tK);
 }
 
 /**

@@ -80,7 +80,7 @@ export function resolveTuning(m: CellModel, t: Partial<FilterTuning> = {}): Filt
     currentOffsetA: t.currentOffsetA ?? 0.002 * oneC,
     currentGainError: t.currentGainError ?? 0.01,
     errorCorrelationS: t.errorCorrelationS ?? 600,
-    modelErrorCorrelationS: t.modelErrorCorrelationS ?? 1800,
+    modelErrorCorrelationS: t.modelErrorCorrelationS ?? 600,
     hysteresisNoise: t.hysteresisNoise ?? 0.001,
     hysteresisErrorFraction: t.hysteresisErrorFraction ?? 0.3,
     initialSocSigma: t.initialSocSigma ?? 0.1,
