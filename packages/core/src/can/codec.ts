@@ -35,16 +35,30 @@ interface CompiledSignal {
 
 interface CompiledMessage {
   msg: DbcMessage;
-  signals: CompiledSignal[];
+  byName: Map<string, CompiledSignal>;
+  /** Signals present in every frame (the multiplexer switch included). */
+  always: CompiledSignal[];
+  /** Multiplexed signals by switch value. */
+  byMux: Map<number, CompiledSignal[]>;
   multiplexer?: CompiledSignal;
 }
 
+const NONE: CompiledSignal[] = [];
+
 function compile(msg: DbcMessage): CompiledMessage {
-  const signals = msg.signals.map((sig) => ({
-    sig,
-    bits: Int32Array.from(signalBitPositions(sig.startBit, sig.length, sig.byteOrder)),
-  }));
-  return { msg, signals, multiplexer: signals.find((s) => s.sig.isMultiplexer) };
+  const c: CompiledMessage = { msg, byName: new Map(), always: [], byMux: new Map() };
+  for (const sig of msg.signals) {
+    const s = { sig, bits: Int32Array.from(signalBitPositions(sig.startBit, sig.length, sig.byteOrder)) };
+    c.byName.set(sig.name, s);
+    if (sig.isMultiplexer) c.multiplexer = s;
+    if (sig.multiplexValue === undefined) c.always.push(s);
+    else {
+      const list = c.byMux.get(sig.multiplexValue) ?? [];
+      list.push(s);
+      c.byMux.set(sig.multiplexValue, list);
+    }
+  }
+  return c;
 }
 
 function readRaw(data: Uint8Array, s: CompiledSignal): number {
@@ -148,25 +162,23 @@ export class DbcCodec {
         throw new CanCodecError(`${name}.${ms.name}: missing, the multiplexer must be given`);
       muxRaw = physicalToRaw(ms, v, `${name}.${ms.name}`);
     }
-    for (const key of Object.keys(values))
-      if (!c.signals.some((s) => s.sig.name === key))
+    for (const key in values) {
+      const s = c.byName.get(key);
+      if (!s)
         throw new CanCodecError(
-          `${name}.${key}: no such signal (signals: ${c.signals.map((s) => s.sig.name).join(", ")})`,
+          `${name}.${key}: no such signal (signals: ${[...c.byName.keys()].join(", ")})`,
         );
-    for (const s of c.signals) {
-      const where = `${name}.${s.sig.name}`;
-      const active = s.sig.multiplexValue === undefined || s.sig.multiplexValue === muxRaw;
-      const v = values[s.sig.name];
-      if (!active) {
-        if (v !== undefined)
-          throw new CanCodecError(
-            `${where}: present only when the multiplexer is ${s.sig.multiplexValue}, not ${muxRaw}`,
-          );
-        continue;
-      }
-      if (v === undefined) throw new CanCodecError(`${where}: missing`);
-      writeRaw(data, s, physicalToRaw(s.sig, v, where));
+      const mv = s.sig.multiplexValue;
+      if (mv !== undefined && mv !== muxRaw)
+        throw new CanCodecError(`${name}.${key}: present only when the multiplexer is ${mv}, not ${muxRaw}`);
     }
+    const muxed = muxRaw === undefined ? NONE : (c.byMux.get(muxRaw) ?? NONE);
+    for (const list of [c.always, muxed])
+      for (const s of list) {
+        const v = values[s.sig.name];
+        if (v === undefined) throw new CanCodecError(`${name}.${s.sig.name}: missing`);
+        writeRaw(data, s, physicalToRaw(s.sig, v, `${name}.${s.sig.name}`));
+      }
     return canFrame(c.msg.id, data, c.msg.extended);
   }
 
@@ -182,11 +194,8 @@ export class DbcCodec {
         `${c.msg.name}: frame has ${frame.data.length} bytes, the DBC needs ${c.msg.length}`,
       );
     const values: SignalValues = {};
-    const muxRaw = c.multiplexer ? readRaw(frame.data, c.multiplexer) : undefined;
-    for (const s of c.signals) {
-      if (s.sig.multiplexValue !== undefined && s.sig.multiplexValue !== muxRaw) continue;
-      values[s.sig.name] = rawToPhysical(s.sig, readRaw(frame.data, s));
-    }
+    for (const list of this.present(c, frame.data))
+      for (const s of list) values[s.sig.name] = rawToPhysical(s.sig, readRaw(frame.data, s));
     return { message: c.msg, values };
   }
 
@@ -194,12 +203,16 @@ export class DbcCodec {
   decodeRaw(frame: CanFrame): SignalValues | undefined {
     const c = this.byKey.get(frameKey(frame.id, frame.extended));
     if (!c || frame.data.length < c.msg.length) return undefined;
-    const muxRaw = c.multiplexer ? readRaw(frame.data, c.multiplexer) : undefined;
     const values: SignalValues = {};
-    for (const s of c.signals)
-      if (s.sig.multiplexValue === undefined || s.sig.multiplexValue === muxRaw)
-        values[s.sig.name] = readRaw(frame.data, s);
+    for (const list of this.present(c, frame.data))
+      for (const s of list) values[s.sig.name] = readRaw(frame.data, s);
     return values;
+  }
+
+  /** The signal lists present in a frame: the always-present ones and those of its multiplexer value. */
+  private present(c: CompiledMessage, data: Uint8Array): CompiledSignal[][] {
+    if (!c.multiplexer) return [c.always];
+    return [c.always, c.byMux.get(readRaw(data, c.multiplexer)) ?? NONE];
   }
 }
 
