@@ -1,3 +1,4 @@
+export * from "./balancing/index.ts";
 export * from "./bms/index.ts";
 export * from "./can/index.ts";
 export * from "./cell/model.ts";

@@ -1,0 +1,3 @@
+export * from "./active.ts";
+export * from "./current.ts";
+export * from "./passive.ts";
