@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerCan } from "./can.ts";
 import { registerCell } from "./cell.ts";
 import { registerEstimate } from "./estimate.ts";
 import { registerFit } from "./fit.ts";
@@ -18,4 +19,5 @@ export const commands: ((program: Command) => void)[] = [
   registerEstimate,
   registerFit,
   registerTwin,
+  registerCan,
 ];
