@@ -23,9 +23,10 @@ function compare(refreshEvery: number, seed: number, tempDriftK = 0, driftSteps 
       fastCells.tCellK[0] = t;
     }
     const ve = exact.step(0, current, dt);
-    fast.beginStep();
-    fast.linearize(0, dt, fast.modeOf(current));
-    fast.commit(0, current, dt);
+    fast.beginStep(dt);
+    fast.linearize(0, fast.modeOf(current));
+    fast.currentA[0] = current;
+    fast.commit(0);
     const vf = fast.voltageV[0];
     maxDv = Math.max(maxDv, Math.abs(ve - vf));
   }

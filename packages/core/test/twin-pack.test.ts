@@ -138,9 +138,11 @@ test("bleed current equals V/R and drains only its own group", () => {
     charge += (v / pack.config.bleedOhm) * 1;
   }
   assert.equal(pack.stringCurrentA, 0);
-  // Charge conservation: 3 cells of 3 A·h lose the bled charge.
+  // Charge conservation: 3 cells of 3 A·h lose the bled charge (their mean SOC; heat gradients make small
+  // currents circulate between them).
   const dz = charge / (3 * 3 * 3600);
-  assert.ok(Math.abs(q0 - pack.cells.soc[0] - dz) < 1e-9, `${q0 - pack.cells.soc[0]} vs ${dz}`);
+  const mean = (pack.cells.soc[0] + pack.cells.soc[1] + pack.cells.soc[2]) / 3;
+  assert.ok(Math.abs(q0 - mean - dz) < 1e-9, `${q0 - mean} vs ${dz}`);
   // Group 1 only sees circulating currents from the bleed resistor's heat warming its neighbours.
   assert.ok(Math.abs(pack.cells.soc[3] - q0) < 1e-6);
 });

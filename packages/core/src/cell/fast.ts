@@ -71,7 +71,15 @@ const P3 = 10;
 const M = 11;
 const M0 = 12;
 const DT = 13;
-// Then per direction (discharge and rest first, charge second): R0, and per branch k: R_k, τ_k, a_k.
+// Then per direction (discharge and rest first, charge second): R0, and per branch k the BRANCH values below.
+// Per branch: R_k, a_k = e^(−dt/τ), R_k·(1 − a_k), τ·(1 − a_k), τ·(1 − a_k²)/(2·R_k), 1/R_k.
+const B_R = 0;
+const B_A = 1;
+const B_RA = 2;
+const B_W = 3;
+const B_G = 4;
+const B_INV_R = 5;
+const BRANCH = 6;
 const DIR = 14;
 
 export class FastCells {
@@ -84,6 +92,10 @@ export class FastCells {
   readonly thresholdA: number;
   /** Terminal voltage at the end of the last committed step, V. */
   readonly voltageV: Float64Array;
+  /** Current of each cell for commit, A (set it before commit(i)). */
+  readonly currentA: Float64Array;
+  /** Length of the current step, s (set by beginStep). */
+  private dt = 0;
 
   private readonly stride: number;
   private readonly dirStride: number;
@@ -120,11 +132,12 @@ export class FastCells {
     if (!(Number.isInteger(refreshEvery) && refreshEvery >= 1))
       throw new Error(`refreshEvery: got ${refreshEvery}, expected an integer >= 1`);
     this.refreshEvery = refreshEvery;
-    this.dirStride = 1 + 3 * this.nRc;
+    this.dirStride = 1 + BRANCH * this.nRc;
     this.stride = DIR + 2 * this.dirStride;
     this.co = new Float64Array(this.n * this.stride);
     this.stepMode = new Int8Array(this.n);
     this.voltageV = new Float64Array(this.n);
+    this.currentA = new Float64Array(this.n);
     this.hasHys = this.model.hysteresis !== null;
     this.gamma = this.model.hysteresis?.gamma ?? 0;
     this.eta = this.model.coulombicEfficiency;
@@ -144,11 +157,13 @@ export class FastCells {
   }
 
   /**
-   * Call once per step of the whole array: moves the refresh window on, so that every cell refreshes once in
+   * Call once per step of the whole array with the step length: moves the refresh window on, so that every cell refreshes once in
    * `refreshEvery` steps (a cell that is never linearised in a step with the window on it keeps its cache
    * longer; a direction change or leaving its OCV box always refreshes it).
    */
-  beginStep(): void {
+  beginStep(dt: number): void {
+    if (!(dt > 0)) throw new Error(`step length: got ${dt} s, expected a time > 0`);
+    this.dt = dt;
     const per = Math.ceil(this.n / this.refreshEvery);
     this.refreshLo = this.stepCount * per;
     this.refreshHi = this.refreshLo + per;
@@ -184,8 +199,8 @@ export class FastCells {
       const cap = b.c.at(z, tK);
       const rd = b.r.discharge.at(z, tK) * rs;
       const rc = b.r.isSplit ? b.r.charge.at(z, tK) * rs : rd;
-      this.branch(dis + 1 + 3 * k, rd, cap, dt);
-      this.branch(chg + 1 + 3 * k, rc, cap, dt);
+      this.branch(dis + 1 + BRANCH * k, rd, cap, dt);
+      this.branch(chg + 1 + BRANCH * k, rc, cap, dt);
     }
     const hy = m.hysteresis;
     if (hy) {
@@ -197,10 +212,15 @@ export class FastCells {
   }
 
   private branch(at: number, r: number, cap: number, dt: number): void {
+    const co = this.co;
     const tau = r * cap;
-    this.co[at] = r;
-    this.co[at + 1] = tau;
-    this.co[at + 2] = tau > 0 ? Math.exp(-dt / tau) : 0;
+    const a = tau > 0 ? Math.exp(-dt / tau) : 0;
+    co[at + B_R] = r;
+    co[at + B_A] = a;
+    co[at + B_RA] = r * (1 - a);
+    co[at + B_W] = tau * (1 - a);
+    co[at + B_G] = r > 0 ? (tau * 0.5 * (1 - a * a)) / r : 0;
+    co[at + B_INV_R] = r > 0 ? 1 / r : 0;
   }
 
   /** The exact affine form of OCV(z, T) in the table box containing (z, T), into the block at offset o. */
@@ -280,10 +300,12 @@ export class FastCells {
   }
 
   /**
-   * Sets emf[i] and resistance[i] so that V = emf + resistance·I at the end of a step of length dt, for the
-   * model of `mode` (+1 charge, −1 discharge, 0 rest).
+   * Sets emf[i] and resistance[i] so that V = emf + resistance·I at the end of this step (see beginStep), for
+   * the model of `mode` (+1 charge, −1 discharge, 0 rest). Arguments are small integers only: a double passed
+   * to a function V8 does not inline is boxed on the heap at every call.
    */
-  linearize(i: number, dt: number, mode: number): void {
+  linearize(i: number, mode: number): void {
+    const dt = this.dt;
     const co = this.co;
     const o = i * this.stride;
     const z = this.soc[i];
@@ -301,10 +323,9 @@ export class FastCells {
     const od = o + DIR + (mode > 0 ? this.dirStride : 0);
     let r = co[od] + slope * eta * dt * invQ;
     const vrc = this.cells.vrc;
-    for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += 3) {
-      const a = co[ok + 2];
-      e += a * vrc[k][i];
-      r += co[ok] * (1 - a);
+    for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += BRANCH) {
+      e += co[ok + B_A] * vrc[k][i];
+      r += co[ok + B_RA];
     }
     if (this.hasHys) e += co[o + M0] * (mode !== 0 ? mode : this.s[i]) + co[o + M] * this.h[i];
     this.emf[i] = e;
@@ -312,11 +333,12 @@ export class FastCells {
   }
 
   /**
-   * Applies current I to cell i over dt with the model chosen by the last linearize(i, …) and leaves the
-   * terminal voltage emf + resistance·I in voltageV[i] (returning a number from a large function would box it
-   * on the heap every call). Energies are accounted as in CellArray.commit.
+   * Applies currentA[i] to cell i over the step with the model chosen by the last linearize(i, …) and leaves
+   * the terminal voltage emf + resistance·I in voltageV[i]. Energies are accounted as in CellArray.commit.
    */
-  commit(i: number, currentA: number, dt: number): void {
+  commit(i: number): void {
+    const dt = this.dt;
+    const currentA = this.currentA[i];
     const co = this.co;
     const o = i * this.stride;
     const mode = this.stepMode[i];
@@ -335,13 +357,9 @@ export class FastCells {
       jD = (co[o + P2] + co[o + P3] * zm) * dt;
       jU = (co[o + P0] + co[o + P1] * zm) * dt + tK * jD;
     } else {
-      // The step crosses a table breakpoint: integrate the tables exactly.
-      const m = this.model;
-      jU = ocvIntegral(m, z, z1, tK) / zRate;
-      jD =
-        (m.ocv.tempK.length > 1
-          ? dOcvdT(m, 0.5 * (z + z1), tK) * (z1 - z)
-          : m.dUdT.integrateSoc(z, z1, m.refTempK)) / zRate;
+      this.crossingIntegrals(z, z1, tK, zRate);
+      jU = this.ab[0];
+      jD = this.ab[1];
     }
     const od = o + DIR + (mode > 0 ? this.dirStride : 0);
     const r0 = co[od];
@@ -349,20 +367,17 @@ export class FastCells {
     let elec = currentA * jU + r0 * i2 * dt;
     let heat = r0 * i2 * dt + (1 - eta) * currentA * jU + leak * jU + (eta * currentA - leak) * tK * jD;
     const vrc = this.cells.vrc;
-    for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += 3) {
-      const rk = co[ok];
-      const tau = co[ok + 1];
-      const a = co[ok + 2];
+    for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += BRANCH) {
+      const a = co[ok + B_A];
+      const w = co[ok + B_W];
       const vk = vrc[k];
       const v0 = vk[i];
-      const vInf = rk * currentA;
-      vk[i] = a * v0 + (1 - a) * vInf;
-      if (rk > 0) {
-        const d = v0 - vInf;
-        const w = tau * (1 - a);
-        elec += currentA * (vInf * dt + d * w);
-        heat += (vInf * vInf * dt + 2 * vInf * d * w + d * d * tau * 0.5 * (1 - a * a)) / rk;
-      }
+      const vInf = co[ok + B_R] * currentA;
+      const d = v0 - vInf;
+      vk[i] = vInf + a * d;
+      // Exact integrals of the relaxing branch voltage: ∫v·I dt and ∫v²/R dt over the step.
+      elec += currentA * (vInf * dt + d * w);
+      heat += (vInf * vInf * dt + 2 * vInf * d * w) * co[ok + B_INV_R] + d * d * co[ok + B_G];
     }
     if (this.hasHys) {
       const h = this.h;
@@ -386,6 +401,16 @@ export class FastCells {
     this.heatJ[i] += heat;
     this.heatW[i] = heat / dt;
     this.voltageV[i] = this.emf[i] + this.resistance[i] * currentA;
+  }
+
+  /** ∫OCV dt and ∫dU/dT dt (into ab[0], ab[1]) for a step that crosses a table breakpoint, exactly. */
+  private crossingIntegrals(z: number, z1: number, tK: number, zRate: number): void {
+    const m = this.model;
+    this.ab[0] = ocvIntegral(m, z, z1, tK) / zRate;
+    this.ab[1] =
+      (m.ocv.tempK.length > 1
+        ? dOcvdT(m, 0.5 * (z + z1), tK) * (z1 - z)
+        : m.dUdT.integrateSoc(z, z1, m.refTempK)) / zRate;
   }
 
   /** The mode for a current: +1 / −1 above the hysteresis threshold, else 0. */

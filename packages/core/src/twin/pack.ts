@@ -154,6 +154,7 @@ export class Pack {
   readonly shortOhm: Float64Array;
   /** Self-discharge of the cell without faults, A. */
   readonly baseLeakA: Float64Array;
+  /** Cell currents of the last step, A (the fast path's input array). */
   readonly cellCurrentA: Float64Array;
   /** Charge through each cell since the last ageing update, A·s (absolute). */
   readonly cellThroughputAs: Float64Array;
@@ -223,7 +224,7 @@ export class Pack {
     this.openCell = new Uint8Array(n);
     this.shortOhm = f(n);
     this.baseLeakA = f(n);
-    this.cellCurrentA = f(n);
+    this.cellCurrentA = this.fast.currentA;
     this.cellThroughputAs = f(n);
     this.cellVoltageV = f(n);
     this.conductance = f(n);
@@ -264,6 +265,7 @@ export class Pack {
 
   /** Sets every group's voltage to its open-circuit value (no step taken). */
   settle(): void {
+    this.fast.beginStep(1e-9);
     this.solveGroups(1e-9, 0, false);
     let v = 0;
     for (let g = 0; g < this.ns; g++) v += this.groupVoltageV[g];
@@ -310,7 +312,7 @@ export class Pack {
     this.hadShort = this.shortOhm.some((r) => r > 0);
     this.updateContactors();
     this.updateTransfers();
-    this.fast.beginStep();
+    this.fast.beginStep(dt);
 
     const act = this.contactorActual;
     const mainClosed = act.negative && act.positive;
@@ -397,7 +399,7 @@ export class Pack {
         }
         const mode = fast.modeOf(this.cellCurrentA[i] + delta);
         this.cellMode[i] = mode;
-        fast.linearize(i, dt, mode);
+        fast.linearize(i, mode);
         const gi = 1 / (c.resistance[i] + this.interconnectOhm[i]);
         this.conductance[i] = gi;
         sumG += gi;
@@ -445,7 +447,7 @@ export class Pack {
           const i = base + p;
           if (this.openCell[i]) continue;
           this.cellMode[i] = 0;
-          fast.linearize(i, dt, 0);
+          fast.linearize(i, 0);
           const gi = 1 / (c.resistance[i] + this.interconnectOhm[i]);
           this.conductance[i] = gi;
           sumG += gi;
@@ -472,7 +474,7 @@ export class Pack {
           const mode = fast.modeOf(ii);
           if (mode !== this.cellMode[i] && pass < 3) {
             this.cellMode[i] = mode;
-            fast.linearize(i, dt, mode);
+            fast.linearize(i, mode);
             const gn = 1 / (c.resistance[i] + this.interconnectOhm[i]);
             this.conductance[i] = gn;
             changed = true;
@@ -491,10 +493,10 @@ export class Pack {
         const i = base + p;
         const gi = this.conductance[i];
         const ii = gi === 0 ? 0 : (vGroup - c.emf[i]) * gi;
-        if (gi === 0) fast.linearize(i, dt, 0);
-        fast.commit(i, ii, dt);
-        this.cellVoltageV[i] = fast.voltageV[i];
+        if (gi === 0) fast.linearize(i, 0);
         this.cellCurrentA[i] = ii;
+        fast.commit(i);
+        this.cellVoltageV[i] = fast.voltageV[i];
         this.cellThroughputAs[i] += Math.abs(ii) * dt;
         heatIc += this.interconnectOhm[i] * ii * ii;
       }
