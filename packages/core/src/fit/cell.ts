@@ -422,7 +422,9 @@ export function fitCell(input: FitInput): FitResult {
         rdcAt(z, lrTempC),
       );
   }
-  const mAt = (z: number) => (hysteresisM ? interp1(baseSoc, hysteresisM, z) : 0);
+  // The hysteresis the set will carry (none without a rate γ): rest points are read against it.
+  const setM = hysteresisM && gamma !== undefined ? hysteresisM : null;
+  const mAt = (z: number) => (setM ? interp1(baseSoc, setM, z) : 0);
 
   // 4. OCV per test temperature from the rest points.
   const ocvRows = temperatures.map((t) => {
