@@ -155,6 +155,17 @@ interface Row {
   filter: EstimatorKind;
   right: Score;
   wrong: Score;
+  /** Started 20 points wrong ten minutes into driving (not at rest), scored from there on. */
+  wrongUnderLoad: Score;
+}
+
+/** Row ten minutes after driving starts (the first |I| > C/2), where a restarted estimator meets a loaded cell. */
+function underLoadStart(data: MeasuredData): number {
+  const first = data.currentA.findIndex((i) => Math.abs(i) > 0.5 * model.capacityAh);
+  if (first < 0) return 0;
+  const t0 = data.timeS[first] + 600;
+  const k = data.timeS.findIndex((t) => t >= t0);
+  return k < 0 ? 0 : k;
 }
 
 function runAll(filter: EstimatorKind, t: Partial<FilterTuning>): Row[] {
@@ -166,7 +177,22 @@ function runAll(filter: EstimatorKind, t: Partial<FilterTuning>): Row[] {
         estimateSoc(model, cycle.data, { filter, initialSoc: z0, tuning: t }).soc,
         cycle.ref,
       );
-    return { cycle, filter, right: run(start), wrong: run(start - WRONG_BY) };
+    const k0 = underLoadStart(cycle.data);
+    const d = cycle.data;
+    const tail = {
+      timeS: d.timeS.subarray(k0),
+      currentA: d.currentA.subarray(k0),
+      voltageV: d.voltageV?.subarray(k0),
+      tempK: d.tempK?.subarray(k0),
+    };
+    const refTail = cycle.ref.subarray(k0);
+    const z0 = Math.max(0, refTail[0] - WRONG_BY);
+    const underLoad = score(
+      tail.timeS,
+      estimateSoc(model, tail, { filter, initialSoc: z0, tuning: t }).soc,
+      refTail,
+    );
+    return { cycle, filter, right: run(start), wrong: run(start - WRONG_BY), wrongUnderLoad: underLoad };
   });
 }
 
@@ -233,9 +259,9 @@ out(
 );
 out();
 out(
-  "| temperature | estimator | files | RMSE mean / worst, right start | max error worst, right start | RMSE mean / worst, wrong start | max error worst, wrong start | settling worst, wrong start [min] | all targets |",
+  "| temperature | estimator | files | RMSE mean / worst, right start | max error worst, right start | RMSE mean / worst, wrong start | max error worst, wrong start | settling worst, wrong start [min] | settling worst, wrong start under load [min] | all targets |",
 );
-out("|---|---|---|---|---|---|---|---|---|");
+out("|---|---|---|---|---|---|---|---|---|---|");
 for (const temp of TEMPERATURES)
   for (const filter of filters) {
     const sel = rows.filter((r) => r.cycle.temp === temp && r.filter === filter);
@@ -244,26 +270,29 @@ for (const temp of TEMPERATURES)
     const maxR = sel.map((r) => r.right.maxError);
     const rmseW = sel.map((r) => r.wrong.rmse);
     const settle = sel.map((r) => r.wrong.settleMin);
+    const settleLoad = sel.map((r) => r.wrongUnderLoad.settleMin);
     const pass =
       worst(rmseR) <= temp.rmseTarget &&
       worst(maxR) <= MAX_ERROR_TARGET &&
       worst(settle) <= SETTLE_TARGET_MIN;
     out(
-      `| ${temp.label} | ${filter} | ${sel.length} | ${f2(mean(rmseR))} / ${f2(worst(rmseR))} | ${f2(worst(maxR))} | ${f2(mean(rmseW))} / ${f2(worst(rmseW))} | ${f2(worst(sel.map((r) => r.wrong.maxError)))} | ${f1(worst(settle))} | ${filter === "cc" ? "baseline" : pass ? "yes" : "no"} |`,
+      `| ${temp.label} | ${filter} | ${sel.length} | ${f2(mean(rmseR))} / ${f2(worst(rmseR))} | ${f2(worst(maxR))} | ${f2(mean(rmseW))} / ${f2(worst(rmseW))} | ${f2(worst(sel.map((r) => r.wrong.maxError)))} | ${f1(worst(settle))} | ${f1(worst(settleLoad))} | ${filter === "cc" ? "baseline" : pass ? "yes" : "no"} |`,
     );
   }
 out();
 out(
-  "Every file opens with the cell at rest (fully charged) and the estimators update with the first row, so the OCV corrects a wrong start at once and the first output row is already close. A wrong start far from rest takes longer: the test `estimate-filter` checks settling under load on model data.",
+  "Every file opens with the cell at rest (fully charged) and the estimators update with the first row, so the OCV corrects a wrong start at once and the first output row is already close. The harder case is the column 'under load': the estimator is (re)started 20 points too low ten minutes after driving begins, with the cell loaded and polarised, and scored from there to the end of the file. 'all targets' uses the rest start, as the acceptance criteria define it.",
 );
 out();
 out("## Every file");
 out();
-out("| temperature | file | estimator | RMSE right | max right | RMSE wrong | settling wrong [min] |");
-out("|---|---|---|---|---|---|---|");
+out(
+  "| temperature | file | estimator | RMSE right | max right | RMSE wrong | settling wrong [min] | settling wrong under load [min] |",
+);
+out("|---|---|---|---|---|---|---|---|");
 for (const r of rows)
   out(
-    `| ${r.cycle.temp.label} | ${r.cycle.file} | ${r.filter} | ${f2(r.right.rmse)} | ${f2(r.right.maxError)} | ${f2(r.wrong.rmse)} | ${f1(r.wrong.settleMin)} |`,
+    `| ${r.cycle.temp.label} | ${r.cycle.file} | ${r.filter} | ${f2(r.right.rmse)} | ${f2(r.right.maxError)} | ${f2(r.wrong.rmse)} | ${f1(r.wrong.settleMin)} | ${f1(r.wrongUnderLoad.settleMin)} |`,
   );
 out();
 if (filters.includes("ekf")) {
