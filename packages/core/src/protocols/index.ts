@@ -7,6 +7,7 @@ export * from "./coxswain-host.ts";
 export * from "./dbc-text.ts";
 export * from "./host.ts";
 export * from "./pylontech.ts";
+export * from "./runner.ts";
 
 registerHostProtocol("pylon", () => new PylonProtocol());
 registerHostProtocol("coxswain", () => new CoxswainHostProtocol());
