@@ -1,0 +1,25 @@
+/**
+ * Identification speed: `fit.panasonic_s` is the whole panasonic-18650pf fit from the committed characterisation
+ * tests (C/20 OCV test, HPPC and inter-pulse files at five temperatures; file parsing excluded), `fit.pulse_ms`
+ * the mean time per pulse in it.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { fitCell, parseCsv, toFitSeries } from "../src/index.ts";
+
+const dir = new URL("../../../data/panasonic-18650pf/", import.meta.url);
+const read = (rel: string, opts = {}) =>
+  toFitSeries(parseCsv(gunzipSync(readFileSync(new URL(rel, dir))).toString("utf8")), rel, {}, opts)[0];
+const hppc = readdirSync(new URL("hppc/", dir)).sort();
+const pulseTests = hppc.map((f) => ({ series: read(`hppc/${f}`, { ahFromFull: true, untilEmpty: true }) }));
+const lowRate = read("ocv/25C_C20_discharge_charge.csv.gz");
+const base = JSON.parse(readFileSync(new URL("fit-base.json", dir), "utf8"));
+
+const start = performance.now();
+const r = fitCell({ name: "panasonic-18650pf", capacityAh: 2.9, lowRate, pulseTests, base });
+const seconds = (performance.now() - start) / 1000;
+const pulses = r.temperatures.reduce((n, t) => n + t.pulses.length, 0);
+console.log(JSON.stringify({ name: "fit.panasonic_s", value: Number(seconds.toFixed(3)), unit: "s" }));
+console.log(
+  JSON.stringify({ name: "fit.pulse_ms", value: Number(((1000 * seconds) / pulses).toFixed(2)), unit: "ms" }),
+);
