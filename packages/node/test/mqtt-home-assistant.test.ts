@@ -193,7 +193,7 @@ test("mosquitto receives the Home Assistant discovery (device, sensors, group vo
 test("when coxswain vanishes without a goodbye the broker publishes the retained last will: offline", async () => {
   const nodeId = uniqueNode("will");
   const ha = await HomeAssistantPublisher.connect(
-    { port: PORT, keepAlive_s: 5 },
+    { port: PORT, keepAlive_s: 5, reconnectDelay_s: 0 },
     { nodeId, name: "will test", groupCount: 0 },
   );
   const watch = mosquittoSub([ha.availabilityTopic], 2);
@@ -211,6 +211,32 @@ test("when coxswain vanishes without a goodbye the broker publishes the retained
   await cleanup.publish(ha.availabilityTopic, "", { retain: true, qos: 1 });
   for (const [topic] of ha.discoveryMessages()) await cleanup.publish(topic, "", { retain: true, qos: 1 });
   await cleanup.end();
+});
+
+test("after the broker connection drops, the publisher reconnects, says online again and publishes", async () => {
+  const nodeId = uniqueNode("reconnect");
+  const ha = await HomeAssistantPublisher.connect(
+    { port: PORT, reconnectDelay_s: 0.1 },
+    { nodeId, name: "reconnect test", groupCount: 2 },
+  );
+  try {
+    const watch = mosquittoSub([ha.availabilityTopic, `${ha.base}/state`], 4);
+    await watch.ready();
+    const first = ha.client;
+    first.destroy();
+    for (let i = 0; i < 200 && ha.reconnects === 0; i++) await sleep(20);
+    assert.equal(ha.reconnects, 1);
+    assert.notEqual(ha.client, first);
+    await ha.publish(packStatus());
+    const msgs = await watch.done;
+    assert.deepEqual(
+      msgs.map((m) => (m.topic.endsWith("/state") ? "state" : m.payload)),
+      ["online", "offline", "online", "state"],
+    );
+  } finally {
+    await ha.removeDiscovery();
+    await ha.close();
+  }
 });
 
 test("commands arrive only when enabled, and only valid ones", async () => {

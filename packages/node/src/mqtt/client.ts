@@ -83,8 +83,10 @@ export class MqttClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly handlers = new Set<MessageHandler>();
+  private readonly closeHandlers = new Set<() => void>();
   private pingTimer?: NodeJS.Timeout;
   private connected = false;
+  private wasUp = false;
 
   private constructor(private readonly opts: MqttOptions) {}
 
@@ -97,6 +99,11 @@ export class MqttClient {
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** Called once when the connection ends, for whatever reason. */
+  onClose(handler: () => void): void {
+    this.closeHandlers.add(handler);
   }
 
   onMessage(handler: MessageHandler): () => void {
@@ -146,6 +153,7 @@ export class MqttClient {
           return;
         }
         this.connected = true;
+        this.wasUp = true;
         if (keepAlive_s > 0)
           this.pingTimer = setInterval(
             () => this.write(packet(PACKET.pingreq, 0, Buffer.alloc(0))),
@@ -164,6 +172,7 @@ export class MqttClient {
         clearInterval(this.pingTimer);
         for (const p of this.pending.values()) p.reject(new Error("MQTT connection closed"));
         this.pending.clear();
+        if (this.wasUp) for (const h of this.closeHandlers) h();
       });
     });
   }

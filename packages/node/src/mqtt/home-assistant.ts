@@ -140,46 +140,91 @@ const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCas
 const groupKey = (g: number): string => `group_${String(g + 1).padStart(3, "0")}_voltage`;
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 
+type BrokerOptions = Omit<MqttOptions, "will" | "clientId"> & {
+  clientId?: string;
+  /** Wait between reconnection attempts after the broker connection drops; default 5 s, 0 = do not reconnect. */
+  reconnectDelay_s?: number;
+};
+
 export class HomeAssistantPublisher {
   readonly base: string;
   readonly availabilityTopic: string;
+  /** Times the broker connection was re-established. */
+  reconnects = 0;
+  /** State messages skipped while the broker was unreachable (telemetry is re-sent every cycle). */
+  dropped = 0;
   private readonly prefix: string;
+  private current: MqttClient;
+  private closing = false;
+  private retryTimer?: NodeJS.Timeout;
 
   private constructor(
-    readonly client: MqttClient,
+    private readonly mqtt: BrokerOptions,
     private readonly opts: HomeAssistantOptions,
+    first: MqttClient,
   ) {
     this.prefix = opts.discoveryPrefix ?? "homeassistant";
     this.base = opts.baseTopic ?? `coxswain/${opts.nodeId}`;
     this.availabilityTopic = `${this.base}/availability`;
+    this.current = first;
+  }
+
+  /** The current broker connection. */
+  get client(): MqttClient {
+    return this.current;
   }
 
   /**
    * Connects with the last will ("offline", retained, on the availability topic), publishes the discovery
-   * configs and "online", and subscribes to commands if they are enabled.
+   * configs and "online", and subscribes to commands if they are enabled. When the connection drops it
+   * reconnects and does all of that again.
    */
-  static async connect(
-    mqtt: Omit<MqttOptions, "will" | "clientId"> & { clientId?: string },
-    opts: HomeAssistantOptions,
-  ): Promise<HomeAssistantPublisher> {
+  static async connect(mqtt: BrokerOptions, opts: HomeAssistantOptions): Promise<HomeAssistantPublisher> {
     if (!/^[A-Za-z0-9_-]+$/.test(opts.nodeId))
       throw new Error(`MQTT nodeId: got ${JSON.stringify(opts.nodeId)}, expected letters, digits, _ or -`);
     if (!Number.isInteger(opts.groupCount) || opts.groupCount < 0 || opts.groupCount > 1000)
       throw new Error(`MQTT groupCount: got ${opts.groupCount}, expected an integer 0…1000`);
     const base = opts.baseTopic ?? `coxswain/${opts.nodeId}`;
-    const client = await MqttClient.connect({
-      ...mqtt,
+    const client = await HomeAssistantPublisher.open(mqtt, opts, base);
+    const p = new HomeAssistantPublisher(mqtt, opts, client);
+    await p.setUp(client);
+    return p;
+  }
+
+  private static open(mqtt: BrokerOptions, opts: HomeAssistantOptions, base: string): Promise<MqttClient> {
+    const { reconnectDelay_s: _, ...options } = mqtt;
+    return MqttClient.connect({
+      ...options,
       clientId: mqtt.clientId ?? `coxswain-${opts.nodeId}`,
       will: { topic: `${base}/availability`, payload: "offline", retain: true, qos: 1 },
     });
-    const p = new HomeAssistantPublisher(client, opts);
-    await p.announce();
-    if (opts.commandsEnabled) {
-      client.onMessage((topic, payload) => p.command(topic, payload.toString("utf8")));
-      await client.subscribe(`${p.base}/set/+`, 1);
+  }
+
+  private async setUp(client: MqttClient): Promise<void> {
+    client.onClose(() => this.lost());
+    await this.announceOn(client);
+    if (this.opts.commandsEnabled) {
+      client.onMessage((topic, payload) => this.command(topic, payload.toString("utf8")));
+      await client.subscribe(`${this.base}/set/+`, 1);
     }
-    await client.publish(p.availabilityTopic, "online", { retain: true, qos: 1 });
-    return p;
+    await client.publish(this.availabilityTopic, "online", { retain: true, qos: 1 });
+  }
+
+  private lost(): void {
+    const delay = this.mqtt.reconnectDelay_s ?? 5;
+    if (this.closing || delay <= 0) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(async () => {
+      if (this.closing) return;
+      try {
+        const client = await HomeAssistantPublisher.open(this.mqtt, this.opts, this.base);
+        this.current = client;
+        await this.setUp(client);
+        this.reconnects++;
+      } catch {
+        this.lost();
+      }
+    }, delay * 1000);
   }
 
   private device() {
@@ -278,8 +323,12 @@ export class HomeAssistantPublisher {
 
   /** Publishes the discovery configs (retained, QoS 1). */
   async announce(): Promise<void> {
+    await this.announceOn(this.current);
+  }
+
+  private async announceOn(client: MqttClient): Promise<void> {
     for (const [topic, payload] of this.discoveryMessages())
-      await this.client.publish(topic, JSON.stringify(payload), { retain: true, qos: 1 });
+      await client.publish(topic, JSON.stringify(payload), { retain: true, qos: 1 });
   }
 
   /** Removes the device from Home Assistant (empty retained configs). */
@@ -314,14 +363,20 @@ export class HomeAssistantPublisher {
   }
 
   async publish(s: HostStatus): Promise<void> {
-    for (const [topic, payload] of this.stateMessages(s)) await this.client.publish(topic, payload);
+    if (!this.current.isConnected) {
+      this.dropped++;
+      return;
+    }
+    for (const [topic, payload] of this.stateMessages(s)) await this.current.publish(topic, payload);
   }
 
   /** Says "offline" and disconnects cleanly (the will is not needed then). */
   async close(): Promise<void> {
-    if (this.client.isConnected)
-      await this.client.publish(this.availabilityTopic, "offline", { retain: true, qos: 1 });
-    await this.client.end();
+    this.closing = true;
+    clearTimeout(this.retryTimer);
+    if (this.current.isConnected)
+      await this.current.publish(this.availabilityTopic, "offline", { retain: true, qos: 1 });
+    await this.current.end();
   }
 
   /** Validates a command; anything unexpected is ignored and counted. */
