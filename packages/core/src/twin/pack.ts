@@ -320,7 +320,7 @@ export class Pack {
     const cap = this.config.linkCapacitanceF;
     // Guess of the string current (to pick each cell's model direction before the exact solve).
     const guess = mainClosed ? this.hostCurrent(demand, this.packVoltageV, 0) : 0;
-    const { e: ePack, r: rPack, open } = this.linearizePack(dt, guess);
+    const { e: ePack, r: rPack, open } = this.linearizePack(guess);
 
     let iString = 0;
     if (open) {
@@ -379,7 +379,7 @@ export class Pack {
    * Linearises every cell (direction guessed from its last current and the expected change of the string
    * current) and returns the pack as V = e + r·I_string.
    */
-  private linearizePack(dt: number, stringGuess: number): { e: number; r: number; open: boolean } {
+  private linearizePack(stringGuess: number): { e: number; r: number; open: boolean } {
     const np = this.np;
     const fast = this.fast;
     const c = this.cells;
