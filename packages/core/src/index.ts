@@ -5,6 +5,7 @@ export * from "./cell/model.ts";
 export * from "./cell/params.ts";
 export * from "./cell/simulate.ts";
 export * from "./cell/table.ts";
+export * from "./charging/index.ts";
 export * from "./estimate/index.ts";
 export * from "./fit/cell.ts";
 export * from "./fit/ocv.ts";

@@ -1,0 +1,3 @@
+export * from "./anode.ts";
+export * from "./charge.ts";
+export * from "./copper.ts";
