@@ -151,7 +151,9 @@ export function fitCell(input: FitInput): FitResult {
   const capacityAh =
     input.capacityAh ?? (capacities.length ? Math.max(...capacities.map((c) => c.dischargeAh)) : Number.NaN);
   if (!(capacityAh > 0))
-    throw new Error("no capacity: give capacityAh, a capacity test or a low-rate test (got none)");
+    throw new Error(
+      "no capacity scale: give capacityAh (--capacity-ah), a capacity test or a low-rate OCV test (got none)",
+    );
 
   // 2. OCV base curve and hysteresis half-gap.
   let baseSoc: Float64Array = new Float64Array(0);
