@@ -104,8 +104,8 @@ export class FastCells {
   private refreshHi = 0;
   private stepCount = 0;
   private readonly co: Float64Array;
-  /** Mode chosen by the last linearize (what commit applies). */
-  private readonly stepMode: Int8Array;
+  /** Mode of each cell for this step (what linearizeRange uses and commit applies): +1, −1 or 0. */
+  readonly mode: Int8Array;
   private readonly seg = new Float64Array(2);
   private readonly ab = new Float64Array(4);
   private readonly hasHys: boolean;
@@ -135,7 +135,7 @@ export class FastCells {
     this.dirStride = 1 + BRANCH * this.nRc;
     this.stride = DIR + 2 * this.dirStride;
     this.co = new Float64Array(this.n * this.stride);
-    this.stepMode = new Int8Array(this.n);
+    this.mode = new Int8Array(this.n);
     this.voltageV = new Float64Array(this.n);
     this.currentA = new Float64Array(this.n);
     this.hasHys = this.model.hysteresis !== null;
@@ -305,31 +305,45 @@ export class FastCells {
    * to a function V8 does not inline is boxed on the heap at every call.
    */
   linearize(i: number, mode: number): void {
+    this.mode[i] = mode;
+    this.linearizeRange(i, i + 1);
+  }
+
+  /**
+   * linearize for cells lo … hi−1 at once, each with the mode set in mode[i] (one call per group keeps the
+   * loop in one optimised function).
+   */
+  linearizeRange(lo: number, hi: number): void {
     const dt = this.dt;
     const co = this.co;
-    const o = i * this.stride;
-    const z = this.soc[i];
-    const tK = this.tCellK[i];
-    if (co[o + VALID] === 0 || (i >= this.refreshLo && i < this.refreshHi) || co[o + DT] !== dt)
-      this.refresh(i, dt);
-    if (z < co[o + Z_LO] || z > co[o + Z_HI] || tK < co[o + T_LO] || tK > co[o + T_HI])
-      this.affineOcv(o, z, tK);
-    this.stepMode[i] = mode;
-    const invQ = co[o + INV_Q];
-    const eta = mode > 0 ? this.eta : 1;
-    const zl = z - this.leakA[i] * dt * invQ;
-    const slope = co[o + P1] + co[o + P3] * tK;
-    let e = co[o + P0] + co[o + P2] * tK + slope * zl;
-    const od = o + DIR + (mode > 0 ? this.dirStride : 0);
-    let r = co[od] + slope * eta * dt * invQ;
+    const stride = this.stride;
+    const dirStride = this.dirStride;
+    const nRc = this.nRc;
     const vrc = this.cells.vrc;
-    for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += BRANCH) {
-      e += co[ok + B_A] * vrc[k][i];
-      r += co[ok + B_RA];
+    for (let i = lo; i < hi; i++) {
+      const mode = this.mode[i];
+      const o = i * stride;
+      const z = this.soc[i];
+      const tK = this.tCellK[i];
+      if (co[o + VALID] === 0 || (i >= this.refreshLo && i < this.refreshHi) || co[o + DT] !== dt)
+        this.refresh(i, dt);
+      if (z < co[o + Z_LO] || z > co[o + Z_HI] || tK < co[o + T_LO] || tK > co[o + T_HI])
+        this.affineOcv(o, z, tK);
+      const invQ = co[o + INV_Q];
+      const eta = mode > 0 ? this.eta : 1;
+      const zl = z - this.leakA[i] * dt * invQ;
+      const slope = co[o + P1] + co[o + P3] * tK;
+      let e = co[o + P0] + co[o + P2] * tK + slope * zl;
+      const od = o + DIR + (mode > 0 ? dirStride : 0);
+      let r = co[od] + slope * eta * dt * invQ;
+      for (let k = 0, ok = od + 1; k < nRc; k++, ok += BRANCH) {
+        e += co[ok + B_A] * vrc[k][i];
+        r += co[ok + B_RA];
+      }
+      if (this.hasHys) e += co[o + M0] * (mode !== 0 ? mode : this.s[i]) + co[o + M] * this.h[i];
+      this.emf[i] = e;
+      this.resistance[i] = r;
     }
-    if (this.hasHys) e += co[o + M0] * (mode !== 0 ? mode : this.s[i]) + co[o + M] * this.h[i];
-    this.emf[i] = e;
-    this.resistance[i] = r;
   }
 
   /**
@@ -337,77 +351,84 @@ export class FastCells {
    * the terminal voltage emf + resistance·I in voltageV[i]. Energies are accounted as in CellArray.commit.
    */
   commit(i: number): void {
-    const dt = this.dt;
-    const currentA = this.currentA[i];
-    const co = this.co;
-    const o = i * this.stride;
-    const mode = this.stepMode[i];
-    const z = this.soc[i];
-    const tK = this.tCellK[i];
-    const invQ = co[o + INV_Q];
-    const leak = this.leakA[i];
-    const eta = mode > 0 ? this.eta : 1;
-    const zRate = (eta * currentA - leak) * invQ;
-    const z1 = z + zRate * dt;
-    let jU: number;
-    let jD: number;
-    if (z1 >= co[o + Z_LO] && z1 <= co[o + Z_HI]) {
-      // Affine OCV over the whole step: the time integrals are the midpoint values times dt.
-      const zm = 0.5 * (z + z1);
-      jD = (co[o + P2] + co[o + P3] * zm) * dt;
-      jU = (co[o + P0] + co[o + P1] * zm) * dt + tK * jD;
-    } else {
-      this.crossingIntegrals(z, z1, tK, zRate);
-      jU = this.ab[0];
-      jD = this.ab[1];
-    }
-    const od = o + DIR + (mode > 0 ? this.dirStride : 0);
-    const r0 = co[od];
-    const i2 = currentA * currentA;
-    let elec = currentA * jU + r0 * i2 * dt;
-    let heat = r0 * i2 * dt + (1 - eta) * currentA * jU + leak * jU + (eta * currentA - leak) * tK * jD;
-    const vrc = this.cells.vrc;
-    for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += BRANCH) {
-      const a = co[ok + B_A];
-      const w = co[ok + B_W];
-      const vk = vrc[k];
-      const v0 = vk[i];
-      const vInf = co[ok + B_R] * currentA;
-      const d = v0 - vInf;
-      vk[i] = vInf + a * d;
-      // Exact integrals of the relaxing branch voltage: ∫v·I dt and ∫v²/R dt over the step.
-      elec += currentA * (vInf * dt + d * w);
-      heat += (vInf * vInf * dt + 2 * vInf * d * w) * co[ok + B_INV_R] + d * d * co[ok + B_G];
-    }
-    if (this.hasHys) {
-      const h = this.h;
-      const h0 = h[i];
-      const sgn = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
-      const sNew = mode !== 0 ? mode : this.s[i];
-      // h relaxes towards sgn(I) with rate κ: h1 = sgn + (h0 − sgn)·e^(−x), ∫h dt = sgn·dt + (h0 − sgn)·dt·φ(x),
-      // x = κ·dt, φ(x) = (1 − e^(−x))/x; a series for small x (no exp, no division).
-      const x = eta * Math.abs(currentA) * this.gamma * invQ * dt;
-      let phi: number;
-      let decay: number;
-      if (x < 0.03) {
-        phi = 1 - (x / 2) * (1 - (x / 3) * (1 - (x / 4) * (1 - (x / 5) * (1 - (x / 6) * (1 - x / 7)))));
-        decay = 1 - x * phi;
+    this.commitRange(i, i + 1);
+  }
+
+  /** commit for cells lo … hi−1 at once. */
+  commitRange(lo: number, hi: number): void {
+    for (let i = lo; i < hi; i++) {
+      const dt = this.dt;
+      const currentA = this.currentA[i];
+      const co = this.co;
+      const o = i * this.stride;
+      const mode = this.mode[i];
+      const z = this.soc[i];
+      const tK = this.tCellK[i];
+      const invQ = co[o + INV_Q];
+      const leak = this.leakA[i];
+      const eta = mode > 0 ? this.eta : 1;
+      const zRate = (eta * currentA - leak) * invQ;
+      const z1 = z + zRate * dt;
+      let jU: number;
+      let jD: number;
+      if (z1 >= co[o + Z_LO] && z1 <= co[o + Z_HI]) {
+        // Affine OCV over the whole step: the time integrals are the midpoint values times dt.
+        const zm = 0.5 * (z + z1);
+        jD = (co[o + P2] + co[o + P3] * zm) * dt;
+        jU = (co[o + P0] + co[o + P1] * zm) * dt + tK * jD;
       } else {
-        decay = Math.exp(-x);
-        phi = (1 - decay) / x;
+        this.crossingIntegrals(z, z1, tK, zRate);
+        jU = this.ab[0];
+        jD = this.ab[1];
       }
-      h[i] = sgn + (h0 - sgn) * decay;
-      const hInt = (sgn + (h0 - sgn) * phi) * dt;
-      const eHys = currentA * (co[o + M0] * sNew * dt + co[o + M] * hInt);
-      elec += eHys;
-      heat += eHys;
-      this.s[i] = sNew;
+      const od = o + DIR + (mode > 0 ? this.dirStride : 0);
+      const r0 = co[od];
+      const i2 = currentA * currentA;
+      let elec = currentA * jU + r0 * i2 * dt;
+      let heat = r0 * i2 * dt + (1 - eta) * currentA * jU + leak * jU + (eta * currentA - leak) * tK * jD;
+      const vrc = this.cells.vrc;
+      for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += BRANCH) {
+        const a = co[ok + B_A];
+        const w = co[ok + B_W];
+        const vk = vrc[k];
+        const v0 = vk[i];
+        const vInf = co[ok + B_R] * currentA;
+        const d = v0 - vInf;
+        vk[i] = vInf + a * d;
+        // Exact integrals of the relaxing branch voltage: ∫v·I dt and ∫v²/R dt over the step.
+        elec += currentA * (vInf * dt + d * w);
+        heat += (vInf * vInf * dt + 2 * vInf * d * w) * co[ok + B_INV_R] + d * d * co[ok + B_G];
+      }
+      if (this.hasHys) {
+        const h = this.h;
+        const h0 = h[i];
+        const sgn = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
+        const sNew = mode !== 0 ? mode : this.s[i];
+        // h relaxes towards sgn(I) with rate κ: h1 = sgn + (h0 − sgn)·e^(−x), ∫h dt = sgn·dt + (h0 − sgn)·dt·φ(x),
+        // x = κ·dt, φ(x) = (1 − e^(−x))/x; a series for small x (no exp, no division).
+        const x = eta * Math.abs(currentA) * this.gamma * invQ * dt;
+        let phi: number;
+        let decay: number;
+        if (x < 0.03) {
+          phi = 1 - (x / 2) * (1 - (x / 3) * (1 - (x / 4) * (1 - (x / 5) * (1 - (x / 6) * (1 - x / 7)))));
+          decay = 1 - x * phi;
+        } else {
+          decay = Math.exp(-x);
+          phi = (1 - decay) / x;
+        }
+        h[i] = sgn + (h0 - sgn) * decay;
+        const hInt = (sgn + (h0 - sgn) * phi) * dt;
+        const eHys = currentA * (co[o + M0] * sNew * dt + co[o + M] * hInt);
+        elec += eHys;
+        heat += eHys;
+        this.s[i] = sNew;
+      }
+      this.soc[i] = z1;
+      this.electricalJ[i] += elec;
+      this.heatJ[i] += heat;
+      this.heatW[i] = heat / dt;
+      this.voltageV[i] = this.emf[i] + this.resistance[i] * currentA;
     }
-    this.soc[i] = z1;
-    this.electricalJ[i] += elec;
-    this.heatJ[i] += heat;
-    this.heatW[i] = heat / dt;
-    this.voltageV[i] = this.emf[i] + this.resistance[i] * currentA;
   }
 
   /** ∫OCV dt and ∫dU/dT dt (into ab[0], ab[1]) for a step that crosses a table breakpoint, exactly. */

@@ -226,9 +226,9 @@ export class Pack {
     this.baseLeakA = f(n);
     this.cellCurrentA = this.fast.currentA;
     this.cellThroughputAs = f(n);
-    this.cellVoltageV = f(n);
+    this.cellVoltageV = this.fast.voltageV;
     this.conductance = f(n);
-    this.cellMode = new Int8Array(n);
+    this.cellMode = this.fast.mode;
     this.groupVoltageV = f(ns);
     this.groupCurrentA = f(ns);
     this.bleedCurrentA = f(ns);
@@ -389,18 +389,17 @@ export class Pack {
     for (let g = 0; g < this.ns; g++) {
       const lastGroup = this.groupCurrentA[g];
       const delta = (stringGuess - lastGroup + this.transferInA[g]) / np;
+      const base = g * np;
+      for (let p = 0; p < np; p++) {
+        const i = base + p;
+        this.cellMode[i] = this.openCell[i] ? 0 : fast.modeOf(this.cellCurrentA[i] + delta);
+      }
+      fast.linearizeRange(base, base + np);
       let sumG = 0;
       let sumEG = 0;
       for (let p = 0; p < np; p++) {
-        const i = g * np + p;
-        if (this.openCell[i]) {
-          this.conductance[i] = 0;
-          continue;
-        }
-        const mode = fast.modeOf(this.cellCurrentA[i] + delta);
-        this.cellMode[i] = mode;
-        fast.linearize(i, mode);
-        const gi = 1 / (c.resistance[i] + this.interconnectOhm[i]);
+        const i = base + p;
+        const gi = this.openCell[i] ? 0 : 1 / (c.resistance[i] + this.interconnectOhm[i]);
         this.conductance[i] = gi;
         sumG += gi;
         sumEG += c.emf[i] * gi;
@@ -493,13 +492,15 @@ export class Pack {
         const i = base + p;
         const gi = this.conductance[i];
         const ii = gi === 0 ? 0 : (vGroup - c.emf[i]) * gi;
-        if (gi === 0) fast.linearize(i, 0);
+        if (gi === 0 && this.cellMode[i] !== 0) {
+          this.cellMode[i] = 0;
+          fast.linearize(i, 0);
+        }
         this.cellCurrentA[i] = ii;
-        fast.commit(i);
-        this.cellVoltageV[i] = fast.voltageV[i];
         this.cellThroughputAs[i] += Math.abs(ii) * dt;
         heatIc += this.interconnectOhm[i] * ii * ii;
       }
+      fast.commitRange(base, base + np);
       this.interconnectHeatJ += heatIc * dt;
       this.groupCurrentA[g] = iGroup;
       this.groupVoltageV[g] = vGroup;
