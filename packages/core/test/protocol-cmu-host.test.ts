@@ -10,11 +10,14 @@ import {
   encodeCmuDiagnostics,
   encodeCmuTemperatures,
   encodeCmuVoltages,
+  encodeMeasurements,
   hostCodec,
+  type Measurements,
   noAlarms,
   Rng,
   readHostFrames,
 } from "../src/index.ts";
+import type { Reading, ReadingBank } from "../src/twin/interfaces.ts";
 import { homeBatteryStatus } from "./protocol-fixtures.ts";
 
 test("110 group voltages and temperatures cross the CMU link to 0.1 mV and 0.01 K", () => {
@@ -107,4 +110,76 @@ test("coxswain host protocol: a host reading the frames gets the status back wit
   assert.equal(counter(p.encode(s)), 1);
   const cmd = hostCodec().encode("HOST_Command", { HOST_ContactorRequest: "close", HOST_Counter: 5 });
   assert.deepEqual(p.receive(cmd, 3), { kind: "contactor-request", request: "close", time_s: 3 });
+});
+
+function sampleMeasurements(rng: Rng, groups: number, sensors: number): Measurements {
+  const bank = (n: number, f: () => number): ReadingBank => ({
+    value: Float64Array.from({ length: n }, f),
+    valid: new Uint8Array(n).fill(1),
+    ageS: new Float64Array(n),
+  });
+  const reading = (value: number): Reading => ({ value, valid: true, ageS: 0 });
+  return {
+    timeS: 12.3,
+    groupVoltageV: bank(groups, () => Math.round(rng.range(3.2, 4.1) * 1e4) / 1e4),
+    temperatureK: bank(sensors, () => Math.round(celsiusToKelvin(rng.range(15, 45)) * 10) / 10),
+    packCurrentA: reading(-123.45),
+    packVoltageV: reading(401.23),
+    linkVoltageV: reading(399.87),
+    insulationOhm: reading(2.5e6),
+    coolantInletK: reading(celsiusToKelvin(22.4)),
+    contactors: { positive: true, negative: true, precharge: false },
+    commsOk: true,
+  };
+}
+
+test("Measurements cross the CMU link: values within resolution, invalid readings and staleness preserved", () => {
+  const rng = new Rng(21);
+  const m = sampleMeasurements(rng, 110, 57);
+  m.groupVoltageV.valid[17] = 0; // open wire on group 18
+  m.temperatureK.valid[5] = 0; // thermistor fault
+  m.coolantInletK = { value: Number.NaN, valid: false, ageS: 0 };
+  const frames = encodeMeasurements(m, 1);
+  assert.equal(frames.length, Math.ceil(110 / 3) + Math.ceil(57 / 3) + 3);
+  const mon = new CmuMonitor(110, 57);
+  for (const f of frames) mon.receive(f, 10);
+  const got = mon.measurements(10.05, 1);
+  for (let g = 0; g < 110; g++) {
+    if (g === 17) continue;
+    assert.ok(Math.abs(got.groupVoltageV.value[g] - m.groupVoltageV.value[g]) < 1e-9, `group ${g}`);
+  }
+  for (let t = 0; t < 57; t++)
+    if (t !== 5)
+      assert.ok(Math.abs(got.temperatureK.value[t] - m.temperatureK.value[t]) < 1e-9, `sensor ${t}`);
+  assert.equal(got.groupVoltageV.valid[17], 0);
+  assert.ok(Number.isNaN(got.groupVoltageV.value[17]), "never had a good value");
+  assert.equal(
+    got.groupVoltageV.valid.reduce((a, b) => a + b, 0),
+    109,
+  );
+  assert.equal(got.temperatureK.valid[5], 0);
+  assert.ok(Math.abs(got.groupVoltageV.ageS[0] - 0.05) < 1e-12);
+  assert.deepEqual(got.packCurrentA, { value: -123.45, valid: true, ageS: got.packCurrentA.ageS });
+  assert.equal(got.packVoltageV.value, 401.23);
+  assert.equal(got.linkVoltageV.value, 399.87);
+  assert.equal(got.insulationOhm.value, 2.5e6);
+  assert.equal(got.coolantInletK.valid, false);
+  assert.deepEqual(got.contactors, m.contactors);
+  assert.equal(got.commsOk, true);
+
+  // The next cycle reports group 1 as "not available": it keeps its last good value but is invalid.
+  m.groupVoltageV.valid[0] = 0;
+  for (const f of encodeMeasurements(m, 2)) mon.receive(f, 10.1);
+  const next = mon.measurements(10.1, 1);
+  assert.equal(next.groupVoltageV.valid[0], 0);
+  assert.equal(next.groupVoltageV.value[0], got.groupVoltageV.value[0]);
+  // Then the monitoring link goes quiet: everything goes invalid after the timeout and commsOk drops.
+  const late = mon.measurements(11.2, 1);
+  assert.equal(late.commsOk, false);
+  assert.equal(
+    late.groupVoltageV.valid.reduce((a, b) => a + b, 0),
+    0,
+  );
+  assert.equal(late.packCurrentA.valid, false);
+  assert.ok(Math.abs(late.packCurrentA.ageS - 1.1) < 1e-9);
 });

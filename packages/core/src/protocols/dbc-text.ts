@@ -21,6 +21,9 @@ export const CMU_IDS = {
   cellVoltages: 0x600,
   temperatures: 0x601,
   diagnostics: 0x602,
+  packCurrent: 0x603,
+  packVoltages: 0x604,
+  auxiliary: 0x605,
   balancing: 0x610,
   control: 0x611,
 } as const;
@@ -56,6 +59,12 @@ export type ContactorState = (typeof CONTACTOR_STATES)[number];
 
 /** Zero-padded 1-based group number used in signal names: G001 … G144. */
 export const groupTag = (group: number): string => `G${String(group + 1).padStart(3, "0")}`;
+/** Zero-padded 1-based temperature-sensor number used in signal names: S001 … S144. */
+export const sensorTag = (sensor: number): string => `S${String(sensor + 1).padStart(3, "0")}`;
+
+/** Raw values that mean "no valid reading" (sensor fault, open wire): the top of the voltage range, the bottom of the temperature range. */
+export const CMU_VOLTAGE_NOT_AVAILABLE = 0xffff;
+export const CMU_TEMP_NOT_AVAILABLE = -0x8000;
 
 const pascal = (s: string): string => s[0].toUpperCase() + s.slice(1);
 
@@ -100,7 +109,7 @@ export function cmuDbcText(): string {
   for (let b = 0; b < CMU_BLOCKS; b++)
     for (let k = 0; k < CMU_GROUPS_PER_FRAME; k++)
       L.push(
-        ` SG_ CMU_Temp_${groupTag(b * CMU_GROUPS_PER_FRAME + k)} m${b} : ${8 + 16 * k}|16@1- (0.01,0) [-327.68|327.67] "degC" BMS`,
+        ` SG_ CMU_Temp_${sensorTag(b * CMU_GROUPS_PER_FRAME + k)} m${b} : ${8 + 16 * k}|16@1- (0.01,0) [-327.68|327.67] "degC" BMS`,
       );
   L.push(counter("CMU", "BMS"), "");
   L.push(`BO_ ${CMU_IDS.diagnostics} CMU_Diagnostics: ${CAN_MAX_DATA_LENGTH} CMU`);
@@ -114,6 +123,25 @@ export function cmuDbcText(): string {
   L.push(' SG_ CMU_ErrorCount : 24|8@1+ (1,0) [0|255] "" BMS');
   L.push(' SG_ CMU_FirstGroup : 32|8@1+ (1,0) [0|255] "" BMS');
   L.push(' SG_ CMU_GroupCount : 40|8@1+ (1,0) [0|255] "" BMS');
+  L.push(counter("CMU", "BMS"), "");
+  L.push(`BO_ ${CMU_IDS.packCurrent} CMU_PackCurrent: ${CAN_MAX_DATA_LENGTH} CMU`);
+  L.push(' SG_ CMU_PackCurrent : 0|32@1- (0.001,0) [-2147483.648|2147483.647] "A" BMS');
+  L.push(' SG_ CMU_PackCurrentValid : 32|1@1+ (1,0) [0|1] "" BMS');
+  L.push(counter("CMU", "BMS"), "");
+  L.push(`BO_ ${CMU_IDS.packVoltages} CMU_PackVoltages: ${CAN_MAX_DATA_LENGTH} CMU`);
+  L.push(' SG_ CMU_PackVoltage : 0|24@1+ (0.001,0) [0|16777.215] "V" BMS');
+  L.push(' SG_ CMU_LinkVoltage : 24|24@1+ (0.001,0) [0|16777.215] "V" BMS');
+  L.push(' SG_ CMU_PackVoltageValid : 48|1@1+ (1,0) [0|1] "" BMS');
+  L.push(' SG_ CMU_LinkVoltageValid : 49|1@1+ (1,0) [0|1] "" BMS');
+  L.push(counter("CMU", "BMS"), "");
+  L.push(`BO_ ${CMU_IDS.auxiliary} CMU_Auxiliary: ${CAN_MAX_DATA_LENGTH} CMU`);
+  L.push(' SG_ CMU_InsulationResistance : 0|24@1+ (1,0) [0|16777215] "Ohm" BMS');
+  L.push(' SG_ CMU_CoolantInletTemp : 24|16@1- (0.01,0) [-327.68|327.67] "degC" BMS');
+  L.push(' SG_ CMU_InsulationValid : 40|1@1+ (1,0) [0|1] "" BMS');
+  L.push(' SG_ CMU_CoolantValid : 41|1@1+ (1,0) [0|1] "" BMS');
+  L.push(' SG_ CMU_ContactorPositiveClosed : 42|1@1+ (1,0) [0|1] "" BMS');
+  L.push(' SG_ CMU_ContactorNegativeClosed : 43|1@1+ (1,0) [0|1] "" BMS');
+  L.push(' SG_ CMU_ContactorPrechargeClosed : 44|1@1+ (1,0) [0|1] "" BMS');
   L.push(counter("CMU", "BMS"), "");
   L.push(`BO_ ${CMU_IDS.balancing} BMS_BalancingCommand: ${CAN_MAX_DATA_LENGTH} BMS`);
   L.push(` SG_ BMS_BalanceBlock M : 0|8@1+ (1,0) [0|${BALANCE_BLOCKS - 1}] "" CMU`);
@@ -130,7 +158,12 @@ export function cmuDbcText(): string {
   L.push(counter("BMS", "CMU"), "");
   L.push(
     `CM_ BO_ ${CMU_IDS.cellVoltages} "Series-group voltages, three per frame; CMU_VoltageBlock b carries groups 3b+1 to 3b+3.";`,
-    `CM_ BO_ ${CMU_IDS.temperatures} "Series-group temperatures, three per frame, multiplexed like the voltages.";`,
+    `CM_ BO_ ${CMU_IDS.temperatures} "Temperature sensors, three per frame, multiplexed like the voltages.";`,
+    `CM_ BO_ ${CMU_IDS.packCurrent} "Pack current from the current sensor, positive = charge.";`,
+    `CM_ BO_ ${CMU_IDS.packVoltages} "Voltage across the cell string and across the DC link (load side of the contactors).";`,
+    `CM_ BO_ ${CMU_IDS.auxiliary} "Insulation monitor, coolant inlet temperature, contactor auxiliary contacts.";`,
+    `CM_ SG_ ${CMU_IDS.cellVoltages} CMU_Voltage_G001 "Raw 65535 means no valid reading (the same for every group).";`,
+    `CM_ SG_ ${CMU_IDS.temperatures} CMU_Temp_S001 "Raw -32768 means no valid reading (the same for every sensor).";`,
     `CM_ BO_ ${CMU_IDS.diagnostics} "One frame per monitoring board: fault flags, board temperature, the groups it measures.";`,
     `CM_ BO_ ${CMU_IDS.balancing} "Bleed-resistor switches, 48 groups per frame; BMS_BalanceBlock b carries groups 48b+1 to 48b+48.";`,
     `CM_ SG_ ${CMU_IDS.cellVoltages} CMU_Counter "Rolling 0-15 counter per frame: a stuck counter means stale data.";`,
@@ -138,6 +171,9 @@ export function cmuDbcText(): string {
       [CMU_IDS.cellVoltages, 100],
       [CMU_IDS.temperatures, 1000],
       [CMU_IDS.diagnostics, 1000],
+      [CMU_IDS.packCurrent, 10],
+      [CMU_IDS.packVoltages, 100],
+      [CMU_IDS.auxiliary, 100],
       [CMU_IDS.balancing, 1000],
       [CMU_IDS.control, 100],
     ]),
