@@ -21,5 +21,6 @@ export * from "./protocols/index.ts";
 export * from "./random.ts";
 export * from "./schema.ts";
 export * from "./sop/index.ts";
+export * from "./thermal/index.ts";
 export * from "./twin/index.ts";
 export * from "./units.ts";

@@ -1,0 +1,2 @@
+export * from "./cooling.ts";
+export * from "./derating.ts";
