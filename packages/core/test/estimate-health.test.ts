@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CellArray } from "../src/cell/model.ts";
-import { CapacityEstimator, CellHealthEstimator, remainingEnergy } from "../src/estimate/index.ts";
+import {
+  CapacityEstimator,
+  CellHealthEstimator,
+  packRemainingEnergy,
+  remainingEnergy,
+} from "../src/estimate/index.ts";
 import { Rng } from "../src/random.ts";
 import { testCell } from "./fixtures.ts";
 
@@ -106,4 +111,29 @@ test("SOE: energy equals capacity × ∫OCV dz at vanishing current and falls wi
       hot.energyWh < remainingEnergy(model, { soc: 0.8, tempK: 298.15, dischargeCurrentA: 1 }).energyWh,
   );
   assert.ok(cold.endSoc > hot.endSoc);
+});
+
+test("pack SOE: equal groups give Ns·Np cells' energy; the emptiest group ends the string's discharge", () => {
+  const one = remainingEnergy(model, { soc: 0.7, tempK: 298.15, dischargeCurrentA: 2 });
+  const same = packRemainingEnergy(model, {
+    soc: [0.7, 0.7, 0.7],
+    tempK: [298.15, 298.15, 298.15],
+    parallelCells: 4,
+    dischargeCurrentA: 8,
+  });
+  assert.ok(
+    Math.abs(same.energyWh - 12 * one.energyWh) < 1e-3 * 12 * one.energyWh,
+    `${same.energyWh} vs ${12 * one.energyWh}`,
+  );
+  const uneven = packRemainingEnergy(model, {
+    soc: [0.7, 0.4, 0.7],
+    tempK: [298.15, 298.15, 298.15],
+    parallelCells: 4,
+    dischargeCurrentA: 8,
+  });
+  const low = remainingEnergy(model, { soc: 0.4, tempK: 298.15, dischargeCurrentA: 2 });
+  assert.equal(uneven.limitingGroup, 1);
+  // The string delivers the low group's charge; its energy is that group's energy plus the others' over that charge.
+  assert.ok(Math.abs(uneven.chargeAh - 4 * model.capacityAh * (0.4 - low.endSoc)) < 1e-9);
+  assert.ok(uneven.energyWh < 3 * 4 * low.energyWh * 1.2 && uneven.energyWh > 3 * 4 * low.energyWh);
 });
