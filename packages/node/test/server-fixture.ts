@@ -41,7 +41,11 @@ export class ScriptedSimulation implements LiveSimulation {
   }
 
   frame(): SimulationFrame {
-    const alarms = this.faults.map((f) => ({ id: `${f.kind}`, severity: "fault", text: `fault ${f.kind} active` }));
+    const alarms = this.faults.map((f) => ({
+      id: `${f.kind}`,
+      severity: "fault",
+      text: `fault ${f.kind} active`,
+    }));
     return {
       timeS: this.timeS,
       mode: this.faults.length ? "fault" : "drive",

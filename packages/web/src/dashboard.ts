@@ -222,7 +222,12 @@ export function mountDashboard(root: HTMLElement, source: TelemetrySource, title
 
   // ---- rendering
   function render(f: TelemetryFrame): void {
-    time.textContent = clock(f.timeS) + (f.paused ? " (paused)" : ` at ${f.speed}×`);
+    const lagging = !f.paused && f.achievedSpeed < 0.8 * f.speed;
+    time.textContent =
+      clock(f.timeS) +
+      (f.paused
+        ? " (paused)"
+        : ` at ${f.speed}×${lagging ? ` (this machine keeps up ${f.achievedSpeed.toFixed(1)}×)` : ""}`);
     mode.textContent = f.mode;
     mode.className = `badge mode-${f.mode}`;
     pause.textContent = f.paused ? "resume" : "pause";
@@ -363,6 +368,25 @@ export function mountDashboard(root: HTMLElement, source: TelemetrySource, title
         f.limits.dischargeCurrentMaxA,
         f.pack.currentA === null ? null : Math.abs(f.pack.currentA),
       ]);
+    },
+    history(series, stored) {
+      const v = series.values;
+      const toC = (k: (number | null)[]) => k.map(degC);
+      pV.prefill(series.timeS, [v.packVoltageV, v.packCurrentA]);
+      pS.prefill(series.timeS, [v.socTrue.map(pct), v.socEstimate.map(pct)]);
+      pT.prefill(series.timeS, [
+        toC(v.temperatureMaxK),
+        toC(v.temperatureMinK),
+        series.timeS.map(() => null),
+      ]);
+      pL.prefill(series.timeS, [
+        v.chargeCurrentMaxA,
+        v.dischargeCurrentMaxA,
+        v.packCurrentA.map((x) => (x === null ? null : Math.abs(x))),
+      ]);
+      const first = events[0]?.timeS ?? Number.POSITIVE_INFINITY;
+      events.unshift(...stored.filter((e) => e.timeS < first));
+      eventsDirty = true;
     },
     event(e: SessionEvent) {
       events.push(e);

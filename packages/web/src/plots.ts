@@ -90,6 +90,18 @@ export class RollingPlot {
     this.dirty = true;
   }
 
+  /** Puts earlier points (from history) in front of those already pushed. */
+  prefill(xs: number[], ys: (number | null)[][]): void {
+    const first = this.columns[0].length ? this.columns[0][0] : Number.POSITIVE_INFINITY;
+    let n = 0;
+    while (n < xs.length && xs[n] < first) n++;
+    this.columns[0].unshift(...xs.slice(0, n));
+    ys.forEach((y, i) => {
+      this.columns[i + 1].unshift(...(y.slice(0, n) as number[]));
+    });
+    this.dirty = true;
+  }
+
   redraw(): void {
     if (!this.dirty) return;
     this.dirty = false;

@@ -3,6 +3,7 @@
  * control token) or a session running in this very page.
  */
 import { celsiusToKelvin } from "@coxswain/core/units";
+import type { StoredEvent, TelemetrySeries } from "@coxswain/node/history/store";
 import type {
   ActiveFault,
   FaultKind,
@@ -23,6 +24,8 @@ export interface Listeners {
   frame(f: TelemetryFrame): void;
   event(e: SessionEvent): void;
   connection(state: "connecting" | "live" | "lost"): void;
+  /** What the server's history holds of the current run (sent once after connecting, when there is one). */
+  history?(series: TelemetrySeries, events: StoredEvent[]): void;
 }
 
 /** Control results: an error message (with the server's field-by-field reasons) when refused. */
@@ -67,6 +70,7 @@ export class ServerSource implements TelemetrySource {
       if (msg.type === "hello") {
         l.connection("live");
         l.hello(msg);
+        this.loadHistory();
       } else if (msg.type === "frame") l.frame(msg.frame);
       else l.event(msg.event);
     };
@@ -74,6 +78,18 @@ export class ServerSource implements TelemetrySource {
       l.connection("lost");
       setTimeout(() => this.connect(), 1000);
     };
+  }
+
+  private async loadHistory(): Promise<void> {
+    const get = async (path: string) => {
+      const r = await fetch(new URL(path, location.href));
+      return r.ok ? r.json() : undefined;
+    };
+    const [series, events] = await Promise.all([
+      get("api/history/telemetry?maxPoints=1500"),
+      get("api/history/events?limit=100"),
+    ]).catch(() => [undefined, undefined]);
+    if (series && events) this.listeners?.history?.(series as TelemetrySeries, events as StoredEvent[]);
   }
 
   private async send(method: string, path: string, body?: unknown): Promise<ControlResult> {

@@ -16,7 +16,7 @@ before(async () => {
   await buildPage("dashboard", join(dir, "www"));
   server = await startLiveServer({
     simulation: createLiveSimulation({ controller: "bms" }),
-    speed: 60,
+    speed: 5,
     host: "127.0.0.1",
     port: 0,
     stateDir: join(dir, "state"),
@@ -63,5 +63,8 @@ test("the dashboard shows the live twin, and a fault injected through the UI wit
   assert.notEqual(await page.textContent("#reason-discharge"), "nominal");
   assert.equal(await page.textContent("#control-error"), "");
   await page.screenshot({ path: screenshotPath("dashboard.png"), fullPage: true });
+  // A page opened later shows the run so far from the history store (the fault is no longer a live event).
+  await page.reload();
+  await page.waitForSelector("#events li:has-text('fault comms-lost')");
   assert.deepEqual(errors, []);
 });

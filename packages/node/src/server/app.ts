@@ -7,24 +7,22 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
-import {
-  boolean,
-  celsiusToKelvin,
-  type Issue,
-  literal,
-  number,
-  object,
-  optional,
-  refine,
-  type Schema,
-  string,
-  ValidationError,
-  validate,
-} from "@coxswain/core";
+import { celsiusToKelvin, ValidationError, validate } from "@coxswain/core";
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { HistoryStore } from "../history/store.ts";
-import { type FaultKind, type FaultRequest, type LiveSession, SPEED_MAX, SPEED_MIN } from "./live.ts";
+import { type LiveSession, SPEED_MAX, SPEED_MIN } from "./live.ts";
+import {
+  AMBIENT,
+  AMBIENT_MAX_C,
+  AMBIENT_MIN_C,
+  EVENT_QUERY,
+  FAULT_ID,
+  faultRequestSchema,
+  PAUSE,
+  SPEED,
+  TELEMETRY_QUERY,
+} from "./requests.ts";
 import { bearerMatches } from "./token.ts";
 
 export interface ServerOptions {
@@ -39,9 +37,6 @@ export interface ServerOptions {
   staticDir?: string;
 }
 
-export const AMBIENT_MIN_C = -40;
-export const AMBIENT_MAX_C = 60;
-
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
@@ -53,81 +48,6 @@ function numericQuery(query: unknown): Record<string, unknown> {
     out[k] = typeof v === "string" && /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(v) ? Number(v) : v;
   }
   return out;
-}
-
-const integer = (min: number, max?: number): Schema<number> =>
-  number({ integer: true, min, ...(max === undefined ? {} : { max }) });
-
-const TELEMETRY_QUERY = object({
-  run: optional(integer(1)),
-  from: optional(number()),
-  to: optional(number()),
-  maxPoints: optional(integer(1, 100_000)),
-});
-
-const EVENT_QUERY = object({
-  run: optional(integer(1)),
-  from: optional(number()),
-  to: optional(number()),
-  kind: optional(string({ pattern: /^[a-z-]{1,40}$/ })),
-  limit: optional(integer(1, 100_000)),
-});
-
-const PAUSE = object({ paused: boolean() });
-const SPEED = object({ speed: number({ min: SPEED_MIN, max: SPEED_MAX }) });
-const AMBIENT = object({ ambientC: number({ min: AMBIENT_MIN_C, max: AMBIENT_MAX_C }) });
-
-/** The fault-injection payload, from the simulation's own list of fault kinds and the pack's size. */
-export function faultRequestSchema(
-  kinds: readonly FaultKind[],
-  pack: { seriesGroups: number; tempSensors: number },
-): Schema<FaultRequest> {
-  const shape = object({
-    kind: literal(...kinds.map((k) => k.kind)),
-    group: optional(integer(0, pack.seriesGroups - 1)),
-    sensor: optional(integer(0, Math.max(0, pack.tempSensors - 1))),
-    value: optional(number()),
-  });
-  return refine(shape, (r) => {
-    const k = kinds.find((x) => x.kind === r.kind)!;
-    const issues: Issue[] = [];
-    if (k.target === "group" && r.group === undefined) {
-      issues.push({
-        path: "group",
-        value: undefined,
-        expected: `a series group 0 … ${pack.seriesGroups - 1} for ${k.kind}`,
-      });
-    }
-    if (k.target === "sensor" && r.sensor === undefined) {
-      issues.push({
-        path: "sensor",
-        value: undefined,
-        expected: `a sensor 0 … ${pack.tempSensors - 1} for ${k.kind}`,
-      });
-    }
-    if (k.target !== "group" && r.group !== undefined) {
-      issues.push({ path: "group", value: r.group, expected: `nothing: ${k.kind} acts on the ${k.target}` });
-    }
-    if (k.target !== "sensor" && r.sensor !== undefined) {
-      issues.push({
-        path: "sensor",
-        value: r.sensor,
-        expected: `nothing: ${k.kind} acts on the ${k.target}`,
-      });
-    }
-    if (r.value !== undefined) {
-      if (!k.value)
-        issues.push({ path: "value", value: r.value, expected: `nothing: ${k.kind} has no magnitude` });
-      else if (r.value < k.value.min || r.value > k.value.max) {
-        issues.push({
-          path: "value",
-          value: r.value,
-          expected: `${k.value.name} from ${k.value.min} to ${k.value.max} ${k.value.unit}`,
-        });
-      }
-    }
-    return issues;
-  }) as Schema<FaultRequest>;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -259,7 +179,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   app.delete("/api/faults", controlGuard, async () => ({ cleared: session.clearFaults() }));
 
   app.delete("/api/faults/:id", controlGuard, async (req) => {
-    const { id } = validate(object({ id: integer(1) }), numericQuery(req.params), "fault id");
+    const { id } = validate(FAULT_ID, numericQuery(req.params), "fault id");
     const cleared = session.clearFaults(id);
     if (cleared === 0) throw new HttpError(404, `no active fault with id ${id}`);
     return { cleared };

@@ -14,7 +14,9 @@ export interface TelemetryFrame {
   timeS: number;
   wallMs: number;
   paused: boolean;
+  /** Session seconds per wall second asked for, and achieved over the last seconds (lower when the machine cannot keep up). */
   speed: number;
+  achievedSpeed: number;
   /** Controller state name. */
   mode: string;
   pack: {
@@ -51,7 +53,7 @@ export interface AlarmView {
 }
 
 /** What the simulation itself reports each frame (the session adds sequence, times, pause and speed). */
-export type SimulationFrame = Omit<TelemetryFrame, "seq" | "wallMs" | "paused" | "speed">;
+export type SimulationFrame = Omit<TelemetryFrame, "seq" | "wallMs" | "paused" | "speed" | "achievedSpeed">;
 
 export interface SessionEvent {
   timeS: number;
@@ -129,6 +131,7 @@ export const SPEED_MAX = 1000;
 export class LiveSession {
   private speed: number;
   private paused = false;
+  private achievedSpeed = 0;
   private seq = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastTickMs = 0;
@@ -183,6 +186,7 @@ export class LiveSession {
     const nowMs = this.now();
     const wallS = Math.max(0, (nowMs - this.lastTickMs) / 1000);
     this.lastTickMs = nowMs;
+    const startS = this.simulation.timeS;
     if (!this.paused) {
       // In slices, stopping when most of the frame period is used: the server must stay responsive even when
       // the machine cannot keep up with the speed asked for (the session then runs slower than asked).
@@ -193,6 +197,12 @@ export class LiveSession {
         this.simulation.advance(sliceS);
         remainingS -= sliceS;
       }
+    }
+    // Smoothed over about two seconds of ticks.
+    if (wallS > 0) {
+      const now = this.paused ? 0 : (this.simulation.timeS - startS) / wallS;
+      const w = Math.min(1, wallS / 2);
+      this.achievedSpeed += w * (now - this.achievedSpeed);
     }
     this.publish();
   }
@@ -205,6 +215,7 @@ export class LiveSession {
       wallMs: Date.now(),
       paused: this.paused,
       speed: this.speed,
+      achievedSpeed: Math.round(this.achievedSpeed * 100) / 100,
     };
     this.latestFrame = frame;
     for (const l of this.frameListeners) l(frame);

@@ -143,6 +143,8 @@ export interface TwinSimulationOptions {
   explainAlarms?: (state: unknown) => Alarm[];
   /** Run the scenario's phases this many times back to back (a live demo should not stop). */
   repeatPhases?: number;
+  /** Step the twin and sample its sensors at least this often, so the controller runs at its own period, s. */
+  controlPeriodS?: number;
 }
 
 const round = (x: number, digits: number): number | null => {
@@ -170,10 +172,24 @@ export class TwinSimulation implements LiveSimulation {
   constructor(o: TwinSimulationOptions) {
     const repeat = o.repeatPhases ?? 1;
     // Live sessions keep no run record in memory (it would grow for as long as the session runs).
+    const period = o.controlPeriodS;
     const scenario: Scenario = {
       ...o.scenario,
       recordEveryS: Number.MAX_VALUE,
-      phases: Array.from({ length: repeat }, () => o.scenario.phases).flat(),
+      phases: Array.from({ length: repeat }, () => o.scenario.phases)
+        .flat()
+        .map((p) =>
+          period !== undefined && p.stepS !== undefined ? { ...p, stepS: Math.min(p.stepS, period) } : p,
+        ),
+      ...(period === undefined
+        ? {}
+        : {
+            stepS: Math.min(o.scenario.stepS, period),
+            sensors: {
+              ...o.scenario.sensors,
+              samplePeriodS: Math.min(o.scenario.sensors.samplePeriodS, period),
+            },
+          }),
     };
     const watched = o.controller ? observed(o.controller) : undefined;
     this.twin = new Twin(scenario, o.model, o.resources, watched?.controller);
