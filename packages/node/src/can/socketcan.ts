@@ -36,16 +36,27 @@ export interface SocketCanDriver {
 export interface SocketCanOptions {
   /** Where the kernel exposes network interfaces (for tests). */
   sysClassNet?: string;
+  /** The kernel's CAN protocol directory, present once the `can` module is loaded (for tests). */
+  procNetCan?: string;
   /** Loads the driver package (for tests); default `import("socketcan")`. */
   loadDriver?: () => Promise<SocketCanDriver>;
 }
 
 /** Explains why an interface cannot be used as SocketCAN, or returns undefined when it can. */
-export function socketCanProblem(iface: string, sysClassNet = "/sys/class/net"): string | undefined {
+export function socketCanProblem(
+  iface: string,
+  sysClassNet = "/sys/class/net",
+  procNetCan = "/proc/net/can",
+): string | undefined {
   if (process.platform !== "linux") return `SocketCAN needs Linux; this is ${process.platform}`;
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(iface))
     return `SocketCAN interface: got ${JSON.stringify(iface)}, expected a Linux interface name`;
   const dir = `${sysClassNet}/${iface}`;
+  if (!existsSync(dir) && !existsSync(procNetCan))
+    return (
+      `this kernel has no CAN support (no ${procNetCan}, no interface ${iface}): load the can and can_raw modules ` +
+      "(modprobe can_raw) and the driver of your CAN adapter, or run coxswain where SocketCAN is available"
+    );
   if (!existsSync(dir))
     return (
       `no network interface ${iface}: the kernel has no such CAN interface. ` +
@@ -70,7 +81,7 @@ async function defaultDriver(): Promise<SocketCanDriver> {
 
 /** Opens a SocketCAN interface as a CanPort, or rejects with what is missing (kernel, interface, package). */
 export async function openSocketCan(iface: string, opts: SocketCanOptions = {}): Promise<CanPort> {
-  const problem = socketCanProblem(iface, opts.sysClassNet);
+  const problem = socketCanProblem(iface, opts.sysClassNet, opts.procNetCan);
   if (problem) throw new Error(problem);
   const driver = await (opts.loadDriver ?? defaultDriver)();
   const channel = driver.createRawChannel(iface, true);
