@@ -59,6 +59,7 @@ function segment(axis: Float64Array, z: number, out: Float64Array): void {
 
 // Layout of one cell's cached coefficients in the packed block (one contiguous run per cell, for locality).
 const VALID = 0; // 1 when the cache holds coefficients, 0 after invalidate
+const STAMP = 1; // step number of the last refresh (a cell refreshes at most once per step)
 const INV_Q = 2; // 1 / capacity, 1/(A·s)
 const Z_LO = 3;
 const Z_HI = 4;
@@ -103,6 +104,7 @@ export class FastCells {
   private refreshLo = 0;
   private refreshHi = 0;
   private stepCount = 0;
+  private stepNumber = 0;
   private readonly co: Float64Array;
   /** Mode of each cell for this step (what linearizeRange uses and commit applies): +1, −1 or 0. */
   readonly mode: Int8Array;
@@ -168,6 +170,7 @@ export class FastCells {
     this.refreshLo = this.stepCount * per;
     this.refreshHi = this.refreshLo + per;
     this.stepCount = (this.stepCount + 1) % this.refreshEvery;
+    this.stepNumber++;
   }
 
   /** Forgets cell i's cached coefficients (call after changing its capacityScale or resistanceScale). */
@@ -209,6 +212,7 @@ export class FastCells {
     }
     co[o + VALID] = 1;
     co[o + DT] = dt;
+    co[o + STAMP] = this.stepNumber;
   }
 
   private branch(at: number, r: number, cap: number, dt: number): void {
@@ -325,7 +329,11 @@ export class FastCells {
       const o = i * stride;
       const z = this.soc[i];
       const tK = this.tCellK[i];
-      if (co[o + VALID] === 0 || (i >= this.refreshLo && i < this.refreshHi) || co[o + DT] !== dt)
+      if (
+        co[o + VALID] === 0 ||
+        co[o + DT] !== dt ||
+        (i >= this.refreshLo && i < this.refreshHi && co[o + STAMP] !== this.stepNumber)
+      )
         this.refresh(i, dt);
       if (z < co[o + Z_LO] || z > co[o + Z_HI] || tK < co[o + T_LO] || tK > co[o + T_HI])
         this.affineOcv(o, z, tK);
@@ -439,6 +447,19 @@ export class FastCells {
       (m.ocv.tempK.length > 1
         ? dOcvdT(m, 0.5 * (z + z1), tK) * (z1 - z)
         : m.dUdT.integrateSoc(z, z1, m.refTempK)) / zRate;
+  }
+
+  /**
+   * Whether a cell linearised in `mode` may carry current I this step. Modes are sticky within a band around
+   * zero current: a charge (discharge) model is kept down to −2× (up to +2×) the hysteresis threshold, the
+   * rest model up to ±2× the threshold. Without the band, a cell whose circulating current sits near the
+   * threshold flips its instantaneous hysteresis sign (an emf jump of 2·M0) back and forth within one step and
+   * the group solve never settles. Within the band the cell keeps its previous hysteresis sign and its
+   * previous direction's resistance tables, which for such small currents changes its voltage by < R·2·thr.
+   */
+  accepts(mode: number, currentA: number): boolean {
+    const band = 2 * this.thresholdA;
+    return mode > 0 ? currentA > -band : mode < 0 ? currentA < band : Math.abs(currentA) <= band;
   }
 
   /** The mode for a current: +1 / −1 above the hysteresis threshold, else 0. */

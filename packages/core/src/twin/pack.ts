@@ -7,7 +7,9 @@
  *
  * Each step holds the string current constant (zero-order hold). Every cell is affine in its own current over
  * the step (V = E_i + R_i·I_i, see FastCells), so a group with interconnect resistances r_i shares its current in
- * closed form: V_g = (I_g + Σ E_i/(R_i + r_i)) / Σ 1/(R_i + r_i), I_i = (V_g − E_i)/(R_i + r_i). A group's bleed
+ * closed form: V_g = (I_g + Σ E_i/(R_i + r_i)) / Σ 1/(R_i + r_i), I_i = (V_g − E_i)/(R_i + r_i). A cell whose
+ * current falls outside the band of the model it was linearised for (FastCells.accepts) is re-linearised and
+ * the group solved again, at most once per cell and step. A group's bleed
  * resistor and converter currents make I_g affine in the string current too, so the whole pack is
  * V_pack = E_pack + R_pack·I_string, which the host uses to respect voltage limits exactly (CV charging).
  */
@@ -162,6 +164,8 @@ export class Pack {
   readonly cellVoltageV: Float64Array;
   private readonly conductance: Float64Array;
   private readonly cellMode: Int8Array;
+  private readonly flippedAt: Int32Array;
+  private stepCount = 0;
 
   // Per group.
   readonly groupVoltageV: Float64Array;
@@ -229,6 +233,7 @@ export class Pack {
     this.cellVoltageV = this.fast.voltageV;
     this.conductance = f(n);
     this.cellMode = this.fast.mode;
+    this.flippedAt = new Int32Array(n).fill(-1);
     this.groupVoltageV = f(ns);
     this.groupCurrentA = f(ns);
     this.bleedCurrentA = f(ns);
@@ -313,6 +318,7 @@ export class Pack {
     this.updateContactors();
     this.updateTransfers();
     this.fast.beginStep(dt);
+    this.stepCount++;
 
     const act = this.contactorActual;
     const mainClosed = act.negative && act.positive;
@@ -392,7 +398,13 @@ export class Pack {
       const base = g * np;
       for (let p = 0; p < np; p++) {
         const i = base + p;
-        this.cellMode[i] = this.openCell[i] ? 0 : fast.modeOf(this.cellCurrentA[i] + delta);
+        const predicted = this.cellCurrentA[i] + delta;
+        const last = this.cellMode[i];
+        this.cellMode[i] = this.openCell[i]
+          ? 0
+          : fast.accepts(last, predicted)
+            ? last
+            : fast.modeOf(predicted);
       }
       fast.linearizeRange(base, base + np);
       let sumG = 0;
@@ -470,8 +482,11 @@ export class Pack {
           const gi = this.conductance[i];
           if (gi === 0) continue;
           const ii = (vGroup - c.emf[i]) * gi;
-          const mode = fast.modeOf(ii);
-          if (mode !== this.cellMode[i] && pass < 3) {
+          // One change of model per cell and step: a cell at the edge of its band may otherwise flip its
+          // hysteresis sign back and forth (the emf jumps by 2·M0 each time).
+          if (pass < 3 && this.flippedAt[i] !== this.stepCount && !fast.accepts(this.cellMode[i], ii)) {
+            this.flippedAt[i] = this.stepCount;
+            const mode = fast.modeOf(ii);
             this.cellMode[i] = mode;
             fast.linearize(i, mode);
             const gn = 1 / (c.resistance[i] + this.interconnectOhm[i]);
