@@ -21,7 +21,7 @@ test("cantools decodes coxswain's frames and coxswain decodes cantools' frames, 
   const rng = new Rng(2026);
   const ids = new Set<number>();
   const messages = Array.from({ length: 120 }, (_, i) =>
-    randomMessage(rng, i, { multiplexed: i % 3 === 0 }),
+    randomMessage(rng, i, { multiplexed: i % 3 === 0, floats: true }),
   ).filter((m) => !ids.has(m.id) && ids.add(m.id));
   const text = messagesToDbc(messages);
   const codec = new DbcCodec(parseDbc(text));

@@ -10,6 +10,8 @@ export interface RandomSignal {
   scale: number;
   offset: number;
   mux?: "M" | number;
+  /** IEEE float (SIG_VALTYPE_ 1 or 2) instead of an integer. */
+  float?: 32 | 64;
 }
 
 export interface RandomMessage {
@@ -31,7 +33,7 @@ const OFFSETS = [0, 0, -40, 10, -273.15, 0.5];
 export function randomMessage(
   rng: Rng,
   index: number,
-  opts: { multiplexed?: boolean; maxLength?: number } = {},
+  opts: { multiplexed?: boolean; maxLength?: number; floats?: boolean } = {},
 ): RandomMessage {
   const length = 1 + rng.int(8);
   const nbits = length * 8;
@@ -66,19 +68,24 @@ export function randomMessage(
     );
   const n = 1 + rng.int(6);
   for (let i = 0; i < n; i++) {
-    const sigLength = 1 + rng.int(Math.min(opts.maxLength ?? 32, nbits));
     const mux = muxed && rng.uniform() < 0.6 ? rng.int(3) : undefined;
     // Multiplexed signals avoid the always-present bits but may overlap signals of other mux values.
     const group = mux === undefined ? "all" : `m${mux}`;
+    const float =
+      opts.floats && rng.uniform() < 0.3 ? (nbits === 64 && rng.uniform() < 0.3 ? 64 : 32) : undefined;
+    if (float && float > nbits) continue;
+    const sigLength = float ?? 1 + rng.int(Math.min(opts.maxLength ?? 32, nbits));
     place(
       {
         name: `S${index}_${i}`,
         length: sigLength,
         intel: rng.uniform() < 0.5,
-        signed: sigLength > 1 && rng.uniform() < 0.5,
-        scale: SCALES[rng.int(SCALES.length)],
-        offset: OFFSETS[rng.int(OFFSETS.length)],
+        signed: float !== undefined || (sigLength > 1 && rng.uniform() < 0.5),
+        // Floats carry the value itself in practice: no scaling, so raw and physical are the same number.
+        scale: float ? 1 : SCALES[rng.int(SCALES.length)],
+        offset: float ? 0 : OFFSETS[rng.int(OFFSETS.length)],
         mux,
+        float,
       },
       group,
     );
@@ -100,7 +107,7 @@ export function messagesToDbc(messages: RandomMessage[]): string {
   for (const m of messages) {
     lines.push(`BO_ ${m.extended ? m.id + 0x80000000 : m.id} ${m.name}: ${m.length} Tx`);
     for (const s of m.signals) {
-      const [lo, hi] = rawBounds(s);
+      const [lo, hi] = s.float ? [0, 0] : rawBounds(s);
       const min = lo * s.scale + s.offset;
       const max = hi * s.scale + s.offset;
       const tag = s.mux === undefined ? "" : s.mux === "M" ? " M" : ` m${s.mux}`;
@@ -110,6 +117,12 @@ export function messagesToDbc(messages: RandomMessage[]): string {
     }
     lines.push("");
   }
+  for (const m of messages)
+    for (const s of m.signals)
+      if (s.float)
+        lines.push(
+          `SIG_VALTYPE_ ${m.extended ? m.id + 0x80000000 : m.id} ${s.name} : ${s.float === 32 ? 1 : 2};`,
+        );
   return `${lines.join("\n")}\n`;
 }
 
@@ -126,8 +139,12 @@ export function randomRawValues(rng: Rng, m: RandomMessage): Record<string, numb
       out[s.name] = muxValue!;
       continue;
     }
-    const [lo, hi] = rawBounds(s);
-    out[s.name] = lo + Math.floor(rng.uniform() * (hi - lo + 1));
+    if (s.float === 32) out[s.name] = Math.fround(rng.range(-1e6, 1e6));
+    else if (s.float === 64) out[s.name] = rng.range(-1e12, 1e12);
+    else {
+      const [lo, hi] = rawBounds(s);
+      out[s.name] = lo + Math.floor(rng.uniform() * (hi - lo + 1));
+    }
   }
   return out;
 }

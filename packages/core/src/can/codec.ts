@@ -1,7 +1,7 @@
 /**
  * Encoding and decoding of DBC signals. Physical value = raw · scale + offset; raw values are two's-complement
- * when signed. Raw values are exact up to 53 bits (JavaScript numbers); longer signals decode to the nearest
- * double. Encoding rounds to the signal's resolution and refuses values outside the DBC range or the raw
+ * when signed, or IEEE 754 single/double floats. Integer raw values are exact up to 53 bits (JavaScript
+ * numbers); longer integer signals decode to the nearest double. Encoding rounds to the signal's resolution and refuses values outside the DBC range or the raw
  * range, naming the signal, the value and what is allowed.
  */
 import type { Dbc, DbcMessage, DbcSignal } from "./dbc.ts";
@@ -17,8 +17,12 @@ export class CanCodecError extends Error {
   }
 }
 
-/** Smallest and largest raw integer a signal can carry. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Smallest and largest raw value a signal can carry (integers, or the float's finite range). */
 export function rawRange(sig: DbcSignal): { min: number; max: number } {
+  if (sig.valueType === "float32") return { min: -FLOAT32_MAX, max: FLOAT32_MAX };
+  if (sig.valueType === "float64") return { min: -Number.MAX_VALUE, max: Number.MAX_VALUE };
   return sig.signed
     ? { min: -(2 ** (sig.length - 1)), max: 2 ** (sig.length - 1) - 1 }
     : { min: 0, max: 2 ** sig.length - 1 };
@@ -61,7 +65,33 @@ function compile(msg: DbcMessage): CompiledMessage {
   return c;
 }
 
+// Scratch space for IEEE floats: the signal's bits, least significant first, as little-endian bytes.
+const floatBytes = new Uint8Array(8);
+const floatView = new DataView(floatBytes.buffer);
+
+function readFloat(data: Uint8Array, s: CompiledSignal): number {
+  floatBytes.fill(0);
+  const bits = s.bits;
+  for (let i = 0; i < bits.length; i++) {
+    const p = bits[i];
+    if ((data[p >> 3] >> (p & 7)) & 1) floatBytes[i >> 3] |= 1 << (i & 7);
+  }
+  return s.sig.valueType === "float32" ? floatView.getFloat32(0, true) : floatView.getFloat64(0, true);
+}
+
+function writeFloat(data: Uint8Array, s: CompiledSignal, x: number): void {
+  if (s.sig.valueType === "float32") floatView.setFloat32(0, x, true);
+  else floatView.setFloat64(0, x, true);
+  const bits = s.bits;
+  for (let i = 0; i < bits.length; i++) {
+    const p = bits[i];
+    if ((floatBytes[i >> 3] >> (i & 7)) & 1) data[p >> 3] |= 1 << (p & 7);
+    else data[p >> 3] &= ~(1 << (p & 7));
+  }
+}
+
 function readRaw(data: Uint8Array, s: CompiledSignal): number {
+  if (s.sig.valueType !== "integer") return readFloat(data, s);
   let raw = 0;
   let weight = 1;
   const bits = s.bits;
@@ -75,6 +105,10 @@ function readRaw(data: Uint8Array, s: CompiledSignal): number {
 }
 
 function writeRaw(data: Uint8Array, s: CompiledSignal, raw: number): void {
+  if (s.sig.valueType !== "integer") {
+    writeFloat(data, s, raw);
+    return;
+  }
   // Two's complement of a negative value in `length` bits, then peel bits off from the LSB.
   let u = raw < 0 ? raw + 2 ** s.sig.length : raw;
   const bits = s.bits;
@@ -109,7 +143,9 @@ export function physicalToRaw(sig: DbcSignal, value: number | string, where: str
     throw new CanCodecError(
       `${where}: got ${value}, expected ${sig.min}…${sig.max}${sig.unit ? ` ${sig.unit}` : ""}`,
     );
-  const raw = Math.round((value - sig.offset) / sig.scale);
+  // Floats carry the scaled value as it is; integers round to the nearest step.
+  const exact = (value - sig.offset) / sig.scale;
+  const raw = sig.valueType === "integer" ? Math.round(exact) : exact;
   const r = rawRange(sig);
   if (raw < r.min || raw > r.max)
     throw new CanCodecError(

@@ -2,12 +2,14 @@
  * DBC files (the de-facto CAN database format): a parser into plain data. Supported: VERSION, NS_, BS_, BU_,
  * VAL_TABLE_, BO_ with SG_ (Intel and Motorola byte order, signed and unsigned integers, scale/offset,
  * ranges, simple multiplexing with one `M` switch and `mN` signals), BO_TX_BU_, CM_, BA_DEF_/BA_DEF_DEF_/BA_
- * (message cycle times are picked up), VAL_ and SIG_VALTYPE_. Statements the codec does not use (EV_,
- * SIG_GROUP_, …) are skipped; IEEE float signals and extended multiplexing (SG_MUL_VAL_) are reported as
- * errors rather than silently decoded wrong.
+ * (message cycle times are picked up), VAL_ and SIG_VALTYPE_ (IEEE 754 single and double signals). Statements
+ * the codec does not use (EV_, SIG_GROUP_, …) are skipped; extended multiplexing (SG_MUL_VAL_) is reported as an
+ * error rather than silently decoded wrong.
  */
 
 export type ByteOrder = "intel" | "motorola";
+/** How a signal's bits are read: an integer (two's complement when signed) or an IEEE 754 float. */
+export type SignalValueType = "integer" | "float32" | "float64";
 
 export interface DbcSignal {
   readonly name: string;
@@ -16,6 +18,8 @@ export interface DbcSignal {
   readonly length: number;
   readonly byteOrder: ByteOrder;
   readonly signed: boolean;
+  /** From SIG_VALTYPE_ (default integer). */
+  readonly valueType: SignalValueType;
   readonly scale: number;
   readonly offset: number;
   /** Physical range from the DBC; [0, 0] means "not given". */
@@ -251,7 +255,7 @@ export function parseDbc(text: string): Dbc {
   const byDbcId = new Map<number, MutableMessage>();
   const choices = new Map<string, Map<number, string>>();
   const comments = new Map<string, string>();
-  const floatSignals: { key: string; line: number }[] = [];
+  const valueTypes = new Map<string, { type: SignalValueType; line: number }>();
   let current: MutableMessage | undefined;
 
   const messageFor = (dbcId: number, line: number): MutableMessage => {
@@ -355,9 +359,12 @@ export function parseDbc(text: string): Dbc {
         const dbcId = p.number("message id");
         const name = p.ident("signal name");
         if (p.isPunct(":")) p.punct(":");
-        const kind = p.integer("signal value type", 0, 3);
+        const kind = p.integer("signal value type (0 integer, 1 float, 2 double)", 0, 2);
         p.punct(";");
-        if (kind !== 0) floatSignals.push({ key: signalKey(dbcId, name), line: t.line });
+        valueTypes.set(signalKey(dbcId, name), {
+          type: (["integer", "float32", "float64"] as const)[kind],
+          line: t.line,
+        });
         break;
       }
       case "SG_MUL_VAL_":
@@ -367,12 +374,6 @@ export function parseDbc(text: string): Dbc {
         p.skipStatement();
     }
   }
-
-  if (floatSignals.length)
-    throw new DbcParseError(
-      `IEEE float signal ${floatSignals[0].key} is not supported`,
-      floatSignals[0].line,
-    );
 
   for (const m of messages) {
     const dbcId = m.extended ? m.id + DBC_EXTENDED_FLAG : m.id;
@@ -386,6 +387,18 @@ export function parseDbc(text: string): Dbc {
           0,
         );
       s.choices = choices.get(signalKey(dbcId, s.name)) ?? new Map();
+      const vt = valueTypes.get(signalKey(dbcId, s.name));
+      if (vt && vt.type !== "integer") {
+        const bits = vt.type === "float32" ? 32 : 64;
+        if (s.length !== bits)
+          throw new DbcParseError(
+            `signal ${s.name}: a ${vt.type} signal must be ${bits} bits long, not ${s.length}`,
+            vt.line,
+          );
+        if (s.isMultiplexer)
+          throw new DbcParseError(`signal ${s.name}: a multiplexer cannot be a float`, vt.line);
+        s.valueType = vt.type;
+      }
       const c = comments.get(signalKey(dbcId, s.name));
       if (c !== undefined) s.comment = c;
     }
@@ -458,6 +471,7 @@ function parseSignal(p: Parser, msg: MutableMessage, line: number): MutableSigna
     length,
     byteOrder,
     signed: sign.text === "-",
+    valueType: "integer",
     scale,
     offset,
     min,

@@ -16,7 +16,7 @@ for dbc in req["dbcs"]:
         physical = msg.decode(bytes.fromhex(case["data"]), scaling=True, decode_choices=False)
         results.append(
             {
-                "decoded": {k: int(v) for k, v in decoded.items()},
+                "decoded": {k: (v if isinstance(v, float) else int(v)) for k, v in decoded.items()},
                 "physical": {k: float(v) for k, v in physical.items()},
                 "encoded": encoded.hex(),
             }
