@@ -30,7 +30,7 @@ export function applyFault(f: FaultSpec, on: boolean, pack: Pack, sensors: Senso
       sensors.tempBiasK[f.index ?? 0] = on ? (f.biasK ?? 0) : 0;
       break;
     case "internal-short":
-      pack.shortOhm[cellIndex] = on ? (f.ohm ?? 0) : 0;
+      pack.setShort(cellIndex, on ? (f.ohm ?? 0) : 0);
       break;
     case "open-cell":
       pack.openCell[cellIndex] = on ? 1 : 0;

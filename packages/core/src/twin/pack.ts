@@ -152,7 +152,7 @@ export class Pack {
   readonly interconnectOhm: Float64Array;
   /** 1 = cell disconnected (open cell fault). */
   readonly openCell: Uint8Array;
-  /** Internal short resistance, Ω (0 = none); drives leakA = V/R every step. */
+  /** Internal short resistance, Ω (0 = none); drives leakA = V/R every step. Set it with setShort. */
   readonly shortOhm: Float64Array;
   /** Self-discharge of the cell without faults, A. */
   readonly baseLeakA: Float64Array;
@@ -194,7 +194,8 @@ export class Pack {
   flowActual = 0;
   heaterCmdW = 0;
   pumpFailed = false;
-  private hadShort = false;
+  /** Cells that have had an internal short (see setShort). */
+  private readonly shorted: number[] = [];
   insulationOhm: number;
   readonly contactorCmd: ContactorState = { positive: false, negative: false, precharge: false };
   readonly contactorActual: ContactorState = { positive: false, negative: false, precharge: false };
@@ -264,6 +265,12 @@ export class Pack {
     this.settle();
   }
 
+  /** Puts an internal short of `ohm` on cell i (0 removes it). */
+  setShort(i: number, ohm: number): void {
+    this.shortOhm[i] = ohm;
+    if (!this.shorted.includes(i)) this.shorted.push(i);
+  }
+
   get nCells(): number {
     return this.ns * this.np;
   }
@@ -307,14 +314,11 @@ export class Pack {
   step(dt: number, demand: HostDemand): void {
     if (!(dt > 0)) throw new Error(`pack step: dt must be > 0 s, got ${dt}`);
     const c = this.cells;
-    const n = this.nCells;
     // Internal shorts drain their cell by V/R (voltage of the previous step).
-    for (let i = 0; i < n; i++) {
+    for (const i of this.shorted) {
       const rs = this.shortOhm[i];
-      if (rs > 0) c.leakA[i] = this.baseLeakA[i] + Math.max(0, this.cellVoltageV[i]) / rs;
-      else if (this.hadShort) c.leakA[i] = this.baseLeakA[i];
+      c.leakA[i] = this.baseLeakA[i] + (rs > 0 ? Math.max(0, this.cellVoltageV[i]) / rs : 0);
     }
-    this.hadShort = this.shortOhm.some((r) => r > 0);
     this.updateContactors();
     this.updateTransfers();
     this.fast.beginStep(dt);
