@@ -6,7 +6,14 @@ import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CanBus, type CanFrame, canFrame, LinkSupervisor, Rng } from "@coxswain/core";
-import { parseSendWords, SocketcandClient, SocketcandServer, splitMessages } from "../src/can/socketcand.ts";
+import {
+  formatSocketcandFrame,
+  formatSocketcandSend,
+  parseSendWords,
+  SocketcandClient,
+  SocketcandServer,
+  splitMessages,
+} from "../src/can/socketcand.ts";
 
 const hex = (f: CanFrame) => Buffer.from(f.data).toString("hex");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -123,6 +130,12 @@ test("coxswain's client and server carry frames both ways, reconnect after a ser
 
 test("protocol errors are answered, not fatal; bad input is named", async () => {
   assert.deepEqual(splitMessages("< hi >< ok ><fra"), { messages: ["hi", "ok"], rest: "<fra" });
+  assert.equal(formatSocketcandSend(canFrame(0x123, [])), "< send 123 0 >");
+  assert.equal(formatSocketcandSend(canFrame(0x1abcdef, [1, 0xff], true)), "< send 01ABCDEF 2 01 FF >");
+  assert.equal(
+    formatSocketcandFrame(canFrame(0x7ff, [0xa, 0xb]), 1700000000.0001),
+    "< frame 7FF 1700000000.000100 0A0B >",
+  );
   assert.throws(() => parseSendWords(["123", "9"]), /bad dlc "9"/);
   assert.throws(() => parseSendWords(["12G", "0"]), /bad id/);
   assert.throws(() => parseSendWords(["123", "2", "11"]), /dlc 2 but 1 data bytes/);

@@ -37,7 +37,7 @@ export function formatSocketcandSend(f: CanFrame): string {
     .toString(16)
     .toUpperCase()
     .padStart(f.extended ? 8 : 3, "0");
-  return `< send ${id} ${f.data.length} ${Array.from(f.data, hex2).join(" ")} >`.replace("  >", " >");
+  return ["<", "send", id, String(f.data.length), ...Array.from(f.data, hex2), ">"].join(" ");
 }
 
 /** Splits a stream into `< … >` messages; returns the messages and the unfinished rest. */
