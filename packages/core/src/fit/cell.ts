@@ -409,6 +409,18 @@ export function fitCell(input: FitInput): FitResult {
     return interp1(grid, r.r0, z) + r.r.reduce((a, rr) => a + interp1(grid, rr, z), 0) + slow;
   };
 
+  // R0 and every RC pair (R, τ) at a SOC and the test temperature nearest to `tempC`.
+  const pairsAt = (z: number, tempC: number): { r0: number; rc: { rOhm: number; tauS: number }[] } => {
+    let best = 0;
+    for (let i = 1; i < tempsC.length; i++)
+      if (Math.abs(tempsC[i] - tempC) < Math.abs(tempsC[best] - tempC)) best = i;
+    const r = rows[best].discharge;
+    const t = temperatures[best].slowTable;
+    const rc = r.r.map((rr, j) => ({ rOhm: interp1(grid, rr, z), tauS: interp1(grid, r.tau[j], z) }));
+    if (useSlow) rc.push({ rOhm: interp1(t.z, t.r, z), tauS: interp1(t.z, t.tau, z) });
+    return { r0: interp1(grid, r.r0, z), rc };
+  };
+
   // Hysteresis: the half-gap less the test current's ohmic drop, and γ from the branch reversal.
   let hysteresisM: Float64Array | null = null;
   let gamma: number | undefined;
@@ -418,10 +430,22 @@ export function fitCell(input: FitInput): FitResult {
         ? kelvinToCelsius(median(Array.from(input.lowRate.tempK)))
         : tempsC[0];
     const iLow = lowRate ? 0.5 * (lowRate.dischargeCurrentA + lowRate.chargeCurrentA) : 0;
-    hysteresisM = halfGap.map((g, k) => Math.max(0, g - rdcAt(baseSoc[k], lrTempC) * iLow));
+    const m = halfGap.map((g, k) => Math.max(0, g - rdcAt(baseSoc[k], lrTempC) * iLow));
+    // Within 3 % SOC of either end of the low-rate test one branch is still turning round (the relaxation after
+    // the reversal), not hysteresis: the gap there is replaced by the nearest value inside.
+    if (lowRate) {
+      const lo = lowRate.socMin + 0.03;
+      const hi = lowRate.socMax - 0.03;
+      const inside = (k: number) => baseSoc[k] >= lo && baseSoc[k] <= hi;
+      const first = baseSoc.findIndex((_, k) => inside(k));
+      let last = -1;
+      for (let k = 0; k < baseSoc.length; k++) if (inside(k)) last = k;
+      if (first >= 0) for (let k = 0; k < m.length; k++) if (!inside(k)) m[k] = m[k < first ? first : last];
+    }
+    hysteresisM = m;
     if (input.lowRate && lowRateSoc)
       gamma = fitGamma(input.lowRate, lowRateSoc, baseSoc, baseOcv, hysteresisM, capacityAh, (z) =>
-        rdcAt(z, lrTempC),
+        pairsAt(z, lrTempC),
       );
   }
   // The hysteresis the set will carry (none without a rate γ): rest points are read against it.
@@ -505,9 +529,9 @@ export function fitCell(input: FitInput): FitResult {
 }
 
 /**
- * Hysteresis rate γ: the low-rate test is simulated with V = OCV(z) + M(z)·h + R(z)·I and h following the model's
- * law, h starting on the branch of the current before the test (opposite to its first current); γ minimises the
- * voltage error by Levenberg–Marquardt on ln γ.
+ * Hysteresis rate γ: the low-rate test is simulated with V = OCV(z) + M(z)·h + R0·I + Σ v_k (the fitted RC pairs)
+ * and h following the model's law, h starting on the branch of the current before the test (opposite to its
+ * first current); γ minimises the voltage error by Levenberg–Marquardt on ln γ.
  */
 function fitGamma(
   s: FitSeries,
@@ -516,23 +540,38 @@ function fitGamma(
   ocv: Float64Array,
   m: Float64Array,
   capacityAh: number,
-  rdc: (z: number) => number,
+  pairsAt: (z: number) => { r0: number; rc: { rOhm: number; tauS: number }[] },
 ): number {
   const n = s.timeS.length;
   let first = 0;
   while (first < n && s.currentA[first] === 0) first++;
   const h0 = first < n ? -Math.sign(s.currentA[first]) : 0;
+  // Everything but the hysteresis is fixed: OCV, R0 and the RC pairs (their relaxation after the reversal is
+  // theirs, not the hysteresis'), computed once.
   const u = new Float64Array(n);
   const mm = new Float64Array(n);
-  const r = new Float64Array(n);
+  const rc: number[] = [];
   for (let k = 0; k < n; k++) {
     u[k] = interp1(gridSoc, ocv, soc[k]);
     mm[k] = interp1(gridSoc, m, soc[k]);
-    r[k] = rdc(soc[k]);
   }
-  // Only rows inside the OCV table's SOC range carry information.
-  const lo = gridSoc[0];
-  const hi = gridSoc[gridSoc.length - 1];
+  const vr = new Float64Array(n);
+  for (let k = 1; k < n; k++) {
+    const p = pairsAt(soc[k - 1]);
+    const dt = s.timeS[k] - s.timeS[k - 1];
+    const i = s.currentA[k];
+    let sum = p.r0 * i;
+    for (let j = 0; j < p.rc.length; j++) {
+      const a = Math.exp(-dt / p.rc[j].tauS);
+      rc[j] = a * (rc[j] ?? 0) + p.rc[j].rOhm * (1 - a) * i;
+      sum += rc[j];
+    }
+    vr[k] = sum;
+  }
+  // Only rows inside the OCV table's SOC range, away from its ends (where a branch is still turning round), carry
+  // information about γ.
+  const lo = gridSoc[0] + 0.03;
+  const hi = gridSoc[gridSoc.length - 1] - 0.03;
   const rows: number[] = [];
   for (let k = 1; k < n; k++) if (soc[k] >= lo && soc[k] <= hi) rows.push(k);
   const res = levenbergMarquardt(
@@ -549,7 +588,7 @@ function fitGamma(
           const decay = Math.exp(-Math.abs((i * gamma * dt) / (3600 * capacityAh)));
           const hStart = h;
           h = sgn + (h - sgn) * decay;
-          if (rows[j] === k) out[j++] = u[k] + mm[k] * hStart + r[k] * i - s.voltageV[k];
+          if (rows[j] === k) out[j++] = u[k] + mm[k] * hStart + vr[k] - s.voltageV[k];
         }
       },
     },
