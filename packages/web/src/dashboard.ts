@@ -333,10 +333,19 @@ export function mountDashboard(root: HTMLElement, source: TelemetrySource, title
     );
   }
 
+  // Render cost, kept for the benchmark and for anyone wondering whether the page keeps up.
+  const stats = { framesIn: 0, renders: 0, renderMsTotal: 0, renderMsMax: 0 };
+  (window as unknown as { coxswainStats: typeof stats }).coxswainStats = stats;
+
   function loop(): void {
     if (latest && latest.seq !== drawnSeq) {
       drawnSeq = latest.seq;
+      const t0 = performance.now();
       render(latest);
+      const ms = performance.now() - t0;
+      stats.renders++;
+      stats.renderMsTotal += ms;
+      stats.renderMsMax = Math.max(stats.renderMsMax, ms);
     }
     if (eventsDirty) {
       eventsDirty = false;
@@ -355,6 +364,7 @@ export function mountDashboard(root: HTMLElement, source: TelemetrySource, title
     },
     frame(f: TelemetryFrame) {
       latest = f;
+      stats.framesIn++;
       // Plots take every frame (cheap pushes); drawing waits for the animation frame.
       pV.push(f.timeS, [f.pack.voltageV, f.pack.currentA]);
       pS.push(f.timeS, [pct(f.pack.socTrue), pct(f.pack.socEstimate)]);
