@@ -53,6 +53,11 @@ export interface PackThermal {
   heaterMaxW: number;
   /** Plate segment to ambient (enclosure), W/K. */
   plateToAmbientWperK: number;
+  /**
+   * Cell case to ambient inside the pack, W/K per cell. A packed cell sees ambient only through the enclosure,
+   * so the parameter set's case-to-ambient value (a free cell in a test chamber) is not used.
+   */
+  cellToAmbientWperK: number;
 }
 
 export interface PackConfig {
@@ -94,6 +99,7 @@ export function defaultPackConfig(seriesGroups: number, parallelCells: number): 
       pumpDelayS: 2,
       heaterMaxW: 5000,
       plateToAmbientWperK: 0.05 * parallelCells,
+      cellToAmbientWperK: 0.005,
     },
     bleedOhm: 33,
     transferEfficiency: 0.9,
@@ -613,7 +619,7 @@ export class Pack {
     const c1 = m.cellHeatCapacityJperK;
     const c2 = m.caseHeatCapacityJperK;
     const gcc = m.cellToCaseWperK;
-    const gAmb = m.caseToAmbientWperK;
+    const gAmb = th.cellToAmbientWperK;
     const gn = th.neighbourWperK;
     const gp = th.plateWperK;
     const amb = this.ambientK;

@@ -202,6 +202,7 @@ export const scenarioSchema = object({
         pumpDelayS: optional(pos),
         heaterMaxW: optional(pos),
         plateToAmbientWperK: optional(pos),
+        cellToAmbientWperK: optional(pos),
       }),
     ),
     bleedOhm: optional(positive),
