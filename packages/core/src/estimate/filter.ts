@@ -78,6 +78,7 @@ export abstract class SocFilterBase implements SocFilter {
   /** P·Hᵀ (cross-covariance of state and voltage) of the current step. */
   protected readonly pxy: Float64Array;
   private skippedRun = 0;
+  private started = false;
   private lastDt = 0;
   private nisAverage = 0;
 
@@ -139,6 +140,7 @@ export abstract class SocFilterBase implements SocFilter {
     );
     c.rTotal += (this.resistanceScale - 1) * c.r0;
     c.r0 *= this.resistanceScale;
+    if (!this.started) this.polarisationUnknown(currentA, tempK);
     // The model error e is a first-order Gauss–Markov process whose stationary variance follows the overpotential;
     // when that rises (a pulse starts) the variance rises with it at once, since so does the error.
     let overpotential = Math.abs(c.r0 * currentA);
@@ -153,6 +155,23 @@ export abstract class SocFilterBase implements SocFilter {
     this.update(dt, voltageV, voltageNoiseVariance(this.tuning, c.r0), currentA, tempK);
     this.moveHysteresis();
     this.s = c.s;
+  }
+
+  /**
+   * A filter that starts while a real current flows (above C/10) does not know how far the cell is polarised: each
+   * RC voltage may be anywhere up to its steady state R_k·|I|, so its variance starts there instead of at
+   * "relaxed".
+   */
+  private polarisationUnknown(currentA: number, tempK: number): void {
+    this.started = true;
+    if (Math.abs(currentA) < 0.1 * this.model.capacityAh) return;
+    const n = this.n;
+    const dir = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
+    for (let k = 0; k < this.nRc; k++) {
+      const steady = this.model.rc[k].r.at(this.x[0], tempK, dir) * currentA;
+      const i = (1 + k) * n + 1 + k;
+      this.p[i] = Math.max(this.p[i], steady * steady);
+    }
   }
 
   /** Moves z and v over the step (coefficients in this.coef) and their covariance, process noise included. */

@@ -75,7 +75,7 @@ export function resolveTuning(m: CellModel, t: Partial<FilterTuning> = {}): Filt
   return {
     voltageNoiseV: t.voltageNoiseV ?? 0.002,
     modelErrorV: t.modelErrorV ?? 0.01,
-    resistanceErrorFraction: t.resistanceErrorFraction ?? 1.5,
+    resistanceErrorFraction: t.resistanceErrorFraction ?? 2,
     currentNoiseA: t.currentNoiseA ?? 0.001 * oneC,
     currentOffsetA: t.currentOffsetA ?? 0.002 * oneC,
     currentGainError: t.currentGainError ?? 0.01,
