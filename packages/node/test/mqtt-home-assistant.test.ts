@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { createConnection } from "node:net";
+import { type AddressInfo, createConnection, createServer } from "node:net";
 import { after, before, test } from "node:test";
 import { noAlarms } from "@coxswain/core";
 import { MqttClient } from "../src/mqtt/client.ts";
@@ -273,6 +273,25 @@ test("commands arrive only when enabled, and only valid ones", async () => {
       await p.removeDiscovery();
       await p.close();
     }
+  }
+});
+
+test("a broker that stops answering is detected by the keep-alive and the connection dropped", async () => {
+  // A fake broker: accepts the connection, sends CONNACK, then never answers PINGREQ.
+  const silent = createServer((sock) => {
+    sock.once("data", () => sock.write(Buffer.from([0x20, 2, 0, 0])));
+    sock.on("error", () => {});
+  });
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  const port = (silent.address() as AddressInfo).port;
+  try {
+    const c = await MqttClient.connect({ port, clientId: "silent-test", keepAlive_s: 0.1 });
+    const closed = new Promise<string>((r) => c.onClose(() => r("closed")));
+    const verdict = await Promise.race([closed, sleep(3000).then(() => "still open after 3 s")]);
+    assert.equal(verdict, "closed");
+    assert.equal(c.isConnected, false);
+  } finally {
+    silent.close();
   }
 });
 

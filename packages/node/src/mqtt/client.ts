@@ -87,6 +87,7 @@ export class MqttClient {
   private pingTimer?: NodeJS.Timeout;
   private connected = false;
   private wasUp = false;
+  private lastRx_ms = 0;
 
   private constructor(private readonly opts: MqttOptions) {}
 
@@ -120,6 +121,9 @@ export class MqttClient {
       keepAlive_s = 30,
       connectTimeout_s = 5,
     } = this.opts;
+    if (!(keepAlive_s >= 0 && keepAlive_s <= 65535))
+      throw new Error(`MQTT keepAlive_s: got ${keepAlive_s}, expected a number 0…65535`);
+    const wireKeepAlive = Math.ceil(keepAlive_s); // whole seconds on the wire
     let flags = 0x02; // clean session
     const payload = [str(clientId)];
     if (will) {
@@ -135,7 +139,10 @@ export class MqttClient {
       flags |= 0x40;
       payload.push(str(this.opts.password));
     }
-    const header = Buffer.concat([str("MQTT"), Buffer.from([4, flags, keepAlive_s >> 8, keepAlive_s & 255])]);
+    const header = Buffer.concat([
+      str("MQTT"),
+      Buffer.from([4, flags, wireKeepAlive >> 8, wireKeepAlive & 255]),
+    ]);
     return new Promise((resolve, reject) => {
       const sock = createConnection({ host, port });
       this.sock = sock;
@@ -154,11 +161,13 @@ export class MqttClient {
         }
         this.connected = true;
         this.wasUp = true;
+        // Ping at half the keep-alive; a broker silent for 1.5 keep-alives is gone (a half-open TCP link would
+        // otherwise never report it), so drop the socket and let the owner reconnect.
         if (keepAlive_s > 0)
-          this.pingTimer = setInterval(
-            () => this.write(packet(PACKET.pingreq, 0, Buffer.alloc(0))),
-            keepAlive_s * 500,
-          );
+          this.pingTimer = setInterval(() => {
+            if (Date.now() - this.lastRx_ms > keepAlive_s * 1500) sock.destroy();
+            else this.write(packet(PACKET.pingreq, 0, Buffer.alloc(0)));
+          }, keepAlive_s * 500);
         resolve();
       };
       sock.on("connect", () => sock.write(packet(PACKET.connect, 0, Buffer.concat([header, ...payload]))));
@@ -182,6 +191,7 @@ export class MqttClient {
   }
 
   private receive(chunk: Buffer, onConnack: (code: number) => void): void {
+    this.lastRx_ms = Date.now();
     this.buffer = Buffer.concat([this.buffer, chunk]);
     for (;;) {
       if (this.buffer.length < 2) return;
