@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import {
   type BmsRunResult,
+  type BmsState,
   type DiagnosisEntry,
   parseScenario,
   runBmsOnTwin,
@@ -46,6 +47,8 @@ interface Case {
   /** Start the clock at the first sample of the measured violation that set the entry. */
   fromViolation?: boolean;
   stopAfterOpenS?: number;
+  /** Stop this long after the first detecting entry set (for faults whose reaction does not open). */
+  stopAfterDetectS?: number;
 }
 
 const AT = 15;
@@ -80,7 +83,7 @@ const CASES: Case[] = [
     description: "upper sense wire of group 80 opens (80 reads 0 V, 79 reads both)",
     phases: [rest(10), current(-100, 20)],
     faults: [{ kind: "open-wire", atS: AT, group: 80 }],
-    detectBy: ["cellVoltageLow.msl", "cellVoltageHigh.msl", "voltage.deviationHigh", "voltageSensor.invalid"],
+    detectBy: ["cellVoltageLow.msl", "cellVoltageHigh.msl", "soc.deviation", "voltageSensor.invalid"],
   },
   {
     fault: "temperature-bias",
@@ -97,7 +100,7 @@ const CASES: Case[] = [
     detectBy: [
       "temperature.deviationAlarm",
       "temperature.deviation",
-      "voltage.deviation",
+      "soc.deviation",
       "dischargeTempHigh.mol",
     ],
     // Detectable once the true case temperature under sensor 0 is 8 K above the mean of the others.
@@ -113,7 +116,7 @@ const CASES: Case[] = [
     description: "12 of the 36 cells of group 40 disconnect (a broken busbar section); load steps",
     phases: [rest(10), current(-40, 10), current(-160, 10), current(-40, 10)],
     faults: Array.from({ length: 12 }, (_, c) => ({ kind: "open-cell", atS: AT, group: 40, cell: c })),
-    detectBy: ["group.resistanceHigh", "voltage.deviation"],
+    detectBy: ["group.resistanceHigh", "soc.deviation"],
     // The resistance check needs a current step: detectable at the step after the cells opened.
     signature: (twin) => twin.timeS >= 20 && twin.pack.stringCurrentA < -100,
   },
@@ -136,21 +139,28 @@ const CASES: Case[] = [
   },
   {
     fault: "pump-failure",
-    description: "coolant pump fails at 40 °C ambient under a heavy discharge",
+    description: "coolant pump fails under a heavy discharge, cells at 40 °C, coolant at 25 °C",
     initial: { soc: 0.95, tempC: 40 },
     ambientC: 40,
     coolantInletC: 25,
-    phases: [rest(10), current(-230, 1800)],
+    phases: [rest(10), current(-230, 360)],
     faults: [{ kind: "pump-failure", atS: AT }],
-    detectBy: ["dischargeTempHigh.mol", "temperature.deviationAlarm", "temperature.deviation"],
-    // Detectable once a sensor's true temperature crosses the discharge-temperature MOL.
-    signature: (twin) => {
-      let hot = -Infinity;
-      for (let k = 0; k < twin.sensors.config.tempSensors.length; k++)
-        hot = Math.max(hot, sensorTempK(twin, k));
-      return hot > 273.15 + 60 - 6;
-    },
-    stopAfterOpenS: 0,
+    detectBy: ["cooling.ineffective", "dischargeTempHigh.mol"],
+    // Detectable once full flow has been commanded for the settle time and a sensed cell is still more than
+    // 12 K above the coolant inlet (truth).
+    signature: (() => {
+      let fullSince = Number.NaN;
+      return (twin: Twin) => {
+        if (twin.commands.coolantFlow < 0.9) fullSince = Number.NaN;
+        else if (Number.isNaN(fullSince)) fullSince = twin.timeS;
+        if (!(twin.timeS - fullSince >= 300)) return false;
+        let hot = -Infinity;
+        for (let k = 0; k < twin.sensors.config.tempSensors.length; k++)
+          hot = Math.max(hot, sensorTempK(twin, k));
+        return hot - twin.pack.coolantInletK > 12;
+      };
+    })(),
+    stopAfterDetectS: 1,
   },
   {
     fault: "comms-lost",
@@ -187,6 +197,15 @@ interface Row {
   worst: string;
 }
 
+/** Whether one of `ids` set at or before `t`. */
+function detectedBy(state: BmsState, ids: string[], t: number): boolean {
+  for (const id of ids) {
+    const k = state.table.indexOf(id);
+    if (k >= 0 && state.diag.active[k] === 1 && state.diag.sinceS[k] <= t) return true;
+  }
+  return false;
+}
+
 function runCase(c: Case, model: ReturnType<typeof loadCellModelByName>): Row {
   const scenario = parseScenario(
     {
@@ -216,6 +235,10 @@ function runCase(c: Case, model: ReturnType<typeof loadCellModelByName>): Row {
       if (c.hostOpenAtS !== undefined && twin.timeS >= c.hostOpenAtS) ctrl.requestOpen(state, true);
     },
     stopAfterOpenS: c.stopAfterOpenS ?? 2,
+    stopWhen:
+      c.stopAfterDetectS === undefined
+        ? undefined
+        : (state, t) => detectedBy(state, c.detectBy, t - (c.stopAfterDetectS ?? 0)),
   });
   let best: { id: string; t: number } | null = null;
   for (const id of c.detectBy) {

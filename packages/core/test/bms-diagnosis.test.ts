@@ -67,6 +67,7 @@ test("set and reset debounce follow the hand-computed timeline", () => {
   // It reset at tick 19; before that it reported since 0.10 s and the worst value 4.05 at the location of tick 11.
   const again = timeline({}, v.slice(0, 19));
   assert.equal(again.state.sinceS[0], 0.1);
+  assert.equal(again.state.violatingSinceS[0], 0.05, "the streak that set it began at tick 5");
   assert.equal(again.state.value[0], 4.05);
   assert.equal(again.state.location[0], 11 % 3);
   assert.ok(Number.isNaN(state.sinceS[0]));
@@ -160,6 +161,7 @@ test("alarms say what, where, since when and why", () => {
   assert.equal(a.id, "test");
   assert.equal(a.where, "group 17");
   assert.equal(a.sinceS, 12.3);
+  assert.equal(a.violatingSinceS, 12.3, "no set delay: the violation began in the same evaluation");
   assert.equal(a.value, 4.2);
   assert.match(a.text, /alarm test at group 17 since 12\.30 s: 4\.2 V > 4 V \(test entry\)/);
 });

@@ -28,6 +28,7 @@ export const REACTIONS = [
   "none",
   "derateCharge",
   "derateDischarge",
+  "derateBoth",
   "stopCharge",
   "stopDischarge",
   "stopBoth",
@@ -229,6 +230,8 @@ const bmsFileSchema = refine(
     }),
     /** Current magnitude below which the pack counts as at rest, A. */
     restCurrentA: number({ gt: 0 }),
+    /** Time constant of the current filter that decides "charging" for gated entries, s (0 = unfiltered). */
+    currentFilterS: number({ min: 0, max: 60 }),
     limits: limitsSchema,
     levelTiming: object({ mol: debounce, rsl: debounce, msl: debounce }),
     diagnosis: array(entrySchema),
@@ -272,6 +275,8 @@ const bmsFileSchema = refine(
       heaterOnBelowC: number({ min: -60, max: 100 }),
       heaterOffAboveC: number({ min: -60, max: 100 }),
       heaterW: number({ min: 0 }),
+      /** Full coolant flow this long should have brought the cells near the coolant (cooling check), s. */
+      coolingSettleS: number({ gt: 0, max: 86400 }),
     }),
     estimation: object({
       cellCapacityAh: number({ gt: 0 }),
@@ -396,6 +401,7 @@ export interface BmsConfig {
   file: BmsConfigFile;
   timing: BmsConfigFile["timing"];
   restCurrentA: number;
+  currentFilterS: number;
   limits: Record<LimitName, NestedLimit>;
   entries: DiagnosisEntry[];
   contactors: BmsConfigFile["contactors"];
@@ -407,6 +413,7 @@ export interface BmsConfig {
     heaterOnBelowK: number;
     heaterOffAboveK: number;
     heaterW: number;
+    coolingSettleS: number;
   };
   estimation: { cellCapacityAh: number; ocvSoc: Float64Array; ocvV: Float64Array };
   plausibility: BmsConfigFile["plausibility"];
@@ -496,6 +503,7 @@ export function compileBmsConfig(f: BmsConfigFile): BmsConfig {
     file: f,
     timing: f.timing,
     restCurrentA: f.restCurrentA,
+    currentFilterS: f.currentFilterS,
     limits,
     entries,
     contactors: f.contactors,
@@ -507,6 +515,7 @@ export function compileBmsConfig(f: BmsConfigFile): BmsConfig {
       heaterOnBelowK: celsiusToKelvin(t.heaterOnBelowC),
       heaterOffAboveK: celsiusToKelvin(t.heaterOffAboveC),
       heaterW: t.heaterW,
+      coolingSettleS: t.coolingSettleS,
     },
     estimation: {
       cellCapacityAh: f.estimation.cellCapacityAh,
@@ -559,6 +568,7 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
       slowBudgetS: 1,
     },
     restCurrentA: round(Math.max(noiseCurrentA, packCapacityAh / 100)),
+    currentFilterS: 0.5,
     limits: {
       cellVoltageHigh: {
         mol: round(vMax - 0.05),
@@ -731,30 +741,30 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
         "a group voltage reading is frozen although the pack current changed",
       ),
       entry(
-        "voltage.deviation",
-        "voltageDeviation",
+        "soc.imbalance",
+        "socDeviation",
         "above",
-        0.15,
-        0.1,
-        "alarm",
-        1,
+        0.08,
+        0.05,
+        "warning",
         5,
-        "stopBoth",
+        10,
+        "none",
         "100ms",
-        "a group voltage deviates from the pack mean: internal short, open cells or a faulty sensor",
+        "the groups are out of balance: a group's SOC is 8 points from the mean",
       ),
       entry(
-        "voltage.deviationHigh",
-        "voltageDeviation",
+        "soc.deviation",
+        "socDeviation",
         "above",
-        0.3,
+        0.25,
         0.2,
         "fault",
         1,
         5,
         "openContactors",
         "100ms",
-        "a group voltage deviates far from the pack mean",
+        "a group's voltage is 25 SOC points from the others: internal short, open cells or a faulty sensor",
       ),
       entry(
         "temperature.deviationAlarm",
@@ -820,6 +830,19 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
         "none",
         "1s",
         "coolant inlet too warm to cool the pack",
+      ),
+      entry(
+        "cooling.ineffective",
+        "coolingDeltaT",
+        "above",
+        12,
+        8,
+        "alarm",
+        30,
+        60,
+        "derateBoth",
+        "1s",
+        "the cells stay far above the coolant after minutes of full coolant flow: pump or coolant-loop failure",
       ),
       entry(
         "contactor.feedback",
@@ -906,7 +929,15 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
       molDerateFactor: 0.5,
     },
     balancing: { enabled: true, startAboveV: 0.01, stopBelowV: 0.003, minVoltageV: round(vMin + 0.8) },
-    thermal: { coolingStartC: 30, coolingFullC: 38, heaterOnBelowC: 5, heaterOffAboveC: 10, heaterW: 3000 },
+    thermal: {
+      coolingStartC: 30,
+      coolingFullC: 38,
+      heaterOnBelowC: 5,
+      heaterOffAboveC: 10,
+      // 1.5 W per cell: warms the pack without a large gradient between the heated case and the core.
+      heaterW: round(1.5 * ns * np),
+      coolingSettleS: 300,
+    },
     estimation: {
       cellCapacityAh: pack.cellCapacityAh,
       ocv: { soc: ocvSoc, voltageV: ocvSoc.map((z) => round(ocvAt(model, z, model.refTempK))) },

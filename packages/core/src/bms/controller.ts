@@ -30,6 +30,7 @@ import {
   COILS,
   ContactorMachine,
   type ContactorSettings,
+  type ContactorWish,
   contactorEvent,
 } from "./contactors.ts";
 import {
@@ -45,8 +46,8 @@ import {
   type ReactionSet,
   SignalFrame,
 } from "./diagnosis.ts";
-import { type BmsSocEstimator, CoulombCountingEstimator } from "./estimator.ts";
-import { HostLimitState, updateHostLimits } from "./limits.ts";
+import { type BmsSocEstimator, CoulombCountingEstimator, socFromOcvCurve } from "./estimator.ts";
+import { HostLimitState, type LimitInputs, updateHostLimits } from "./limits.ts";
 import { signalIndex as S } from "./signals.ts";
 
 /** Seconds from an arbitrary origin; only differences are used. */
@@ -95,6 +96,9 @@ export interface BmsState {
   readonly contactors: ContactorMachine;
   readonly estimator: BmsSocEstimator;
   readonly limits: HostLimitState;
+  /** Reused inputs of the host limits and the contactor machine (no allocation per call). */
+  readonly limitInputs: LimitInputs;
+  readonly contactorWish: ContactorWish;
   readonly health: BmsHealth;
   readonly log: DiagnosisEvent[];
   /** Calls so far. */
@@ -118,7 +122,13 @@ export interface BmsState {
   /** Group voltages and pack current at the previous 100 ms task, for the group-resistance check. */
   readonly prevGroupV: Float64Array;
   prevCurrentA: number;
+  /** Scratch: OCV-equivalent SOC per group. */
+  readonly groupOcvSoc: Float64Array;
+  /** Pack current through a first-order low-pass (currentFilterS), for the charging decision, A. */
+  filteredCurrentA: number;
   heaterOn: boolean;
+  /** Since when the coolant flow has been commanded at full (NaN while it is not), s. */
+  fullFlowSinceS: number;
   /** Worst task-time / budget ratio of the previous call, and which task. */
   overrunRatio: number;
   overrunTask: number;
@@ -174,6 +184,17 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
         contactors: new ContactorMachine(),
         estimator: (options.estimator ?? ((pk, c) => new CoulombCountingEstimator(pk, c)))(pack, config),
         limits: new HostLimitState(),
+        limitInputs: {
+          cellVoltageMaxV: Number.NaN,
+          cellVoltageMinV: Number.NaN,
+          tempMaxK: Number.NaN,
+          tempMinK: Number.NaN,
+          socMax: Number.NaN,
+          socMin: Number.NaN,
+          packVoltageV: Number.NaN,
+          closed: false,
+        },
+        contactorWish: { emergency: false, close: false, reset: false },
         health: {
           chargeInAh: 0,
           chargeOutAh: 0,
@@ -204,7 +225,10 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
         lastAgeS: new Float64Array(ns).fill(Infinity),
         prevGroupV: new Float64Array(ns).fill(Number.NaN),
         prevCurrentA: Number.NaN,
+        groupOcvSoc: new Float64Array(ns),
+        filteredCurrentA: 0,
         heaterOn: false,
+        fullFlowSinceS: Number.NaN,
         overrunRatio: 0,
         overrunTask: -1,
         lastTaskS: new Float64Array(3),
@@ -278,8 +302,9 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
   return controller;
 }
 
+/** Charging, judged on the filtered current so that sensor noise at rest does not open charge-only gates. */
 function isCharging(state: BmsState, m: Measurements): boolean {
-  return m.packCurrentA.valid && m.packCurrentA.value > state.config.restCurrentA;
+  return m.packCurrentA.valid && state.filteredCurrentA > state.config.restCurrentA;
 }
 
 function fastTask(state: BmsState, m: Measurements, timeS: number, gapS: number): void {
@@ -298,6 +323,11 @@ function fastTask(state: BmsState, m: Measurements, timeS: number, gapS: number)
       if (e > 0) state.energyInJ += e;
       else state.energyOutJ -= e;
     }
+  }
+  if (i.valid) {
+    const tau = cfg.currentFilterS;
+    state.filteredCurrentA +=
+      tau > 0 ? (i.value - state.filteredCurrentA) * (dt / (tau + dt)) : i.value - state.filteredCurrentA;
   }
   f.set(S("chargeCurrent"), i.valid ? Math.max(i.value, 0) : Number.NaN);
   f.set(S("dischargeCurrent"), i.valid ? Math.max(-i.value, 0) : Number.NaN);
@@ -398,13 +428,22 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
     state.prevCurrentA = i.value;
   } else state.prevCurrentA = Number.NaN;
   f.set(S("groupResistanceRatio"), rRatio, Number.isNaN(rRatio) ? -1 : rAt);
-  const mean = nValid > 0 ? sum / nValid : Number.NaN;
+  // Group deviation in SOC terms (each voltage read through the OCV curve), so that the steep ends of the
+  // curve do not make a small imbalance look like a fault.
+  const ocvSoc = state.groupOcvSoc;
+  let zSum = 0;
+  for (let g = 0; g < ns; g++) {
+    if (v.valid[g] === 0) continue;
+    ocvSoc[g] = socFromOcvCurve(cfg.estimation.ocvSoc, cfg.estimation.ocvV, v.value[g]);
+    zSum += ocvSoc[g];
+  }
+  const zMean = zSum / nValid;
   let dev = nValid > 1 ? 0 : Number.NaN;
   let devAt = -1;
   if (nValid > 1)
     for (let g = 0; g < ns; g++) {
       if (v.valid[g] === 0) continue;
-      const d = Math.abs(v.value[g] - mean);
+      const d = Math.abs(ocvSoc[g] - zMean);
       if (d > dev) {
         dev = d;
         devAt = g;
@@ -414,7 +453,7 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
   state.cellVoltageMinV = nValid > 0 ? vMin : Number.NaN;
   f.set(S("cellVoltageMax"), state.cellVoltageMaxV, vMaxAt);
   f.set(S("cellVoltageMin"), state.cellVoltageMinV, vMinAt);
-  f.set(S("voltageDeviation"), dev, devAt);
+  f.set(S("socDeviation"), dev, devAt);
   f.set(S("voltageStuck"), stuck, stuckAt);
   const pv = m.packVoltageV;
   f.set(S("packVoltageInvalid"), pv.valid ? 0 : 1);
@@ -487,23 +526,16 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
 
   // Host limits.
   const est = state.estimator;
-  updateHostLimits(
-    cfg,
-    pk.seriesGroups,
-    {
-      cellVoltageMaxV: state.cellVoltageMaxV,
-      cellVoltageMinV: state.cellVoltageMinV,
-      tempMaxK: state.tempMaxK,
-      tempMinK: state.tempMinK,
-      socMax: est.ready ? est.socMax : Number.NaN,
-      socMin: est.ready ? est.socMin : Number.NaN,
-      packVoltageV: pv.valid ? pv.value : nValid === ns ? sum : Number.NaN,
-      closed: state.contactors.mode === "closed",
-    },
-    state.reactions,
-    dtS,
-    state.limits,
-  );
+  const x = state.limitInputs;
+  x.cellVoltageMaxV = state.cellVoltageMaxV;
+  x.cellVoltageMinV = state.cellVoltageMinV;
+  x.tempMaxK = state.tempMaxK;
+  x.tempMinK = state.tempMinK;
+  x.socMax = est.ready ? est.socMax : Number.NaN;
+  x.socMin = est.ready ? est.socMin : Number.NaN;
+  x.packVoltageV = pv.valid ? pv.value : nValid === ns ? sum : Number.NaN;
+  x.closed = state.contactors.mode === "closed";
+  updateHostLimits(cfg, pk.seriesGroups, x, state.reactions, dtS, state.limits);
 
   // Passive balancing: bleed groups well above the lowest, at rest or while charging, never in a fault.
   const b = cfg.balancing;
@@ -534,6 +566,15 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
   if (Number.isNaN(state.tempMinK) || state.tempMinK > th.heaterOffAboveK) state.heaterOn = false;
   else if (state.tempMinK < th.heaterOnBelowK) state.heaterOn = true;
   cmd.heaterW = state.heaterOn && !state.reactions.openContactors ? th.heaterW : 0;
+  // Cooling check: after full flow for the settle time the cells should be near the coolant.
+  if (cmd.coolantFlow < 0.9) state.fullFlowSinceS = Number.NaN;
+  else if (Number.isNaN(state.fullFlowSinceS)) state.fullFlowSinceS = timeS;
+  const settled = timeS - state.fullFlowSinceS >= th.coolingSettleS;
+  f.set(
+    S("coolingDeltaT"),
+    settled && m.coolantInletK.valid ? state.tempMaxK - m.coolantInletK.value : Number.NaN,
+    tMaxAt,
+  );
 }
 
 function slowTask(state: BmsState, m: Measurements, timeS: number): void {
@@ -567,16 +608,11 @@ function contactorTask(state: BmsState, m: Measurements, _timeS: number): void {
   const c = state.contactors;
   const r = state.reactions;
   const settings = contactorSettings(state);
-  const ev = contactorEvent(
-    c,
-    m,
-    {
-      emergency: r.openContactors,
-      close: state.startupDone && state.estimator.ready && !r.openContactors && !state.openRequested,
-      reset: state.resetRequested,
-    },
-    settings,
-  );
+  const wish = state.contactorWish;
+  wish.emergency = r.openContactors;
+  wish.close = state.startupDone && state.estimator.ready && !r.openContactors && !state.openRequested;
+  wish.reset = state.resetRequested;
+  const ev = contactorEvent(c, m, wish, settings);
   if (ev) applyContactorEvent(c, ev, settings.maxRetries);
   state.resetRequested = false;
 
@@ -598,7 +634,7 @@ function contactorTask(state: BmsState, m: Measurements, _timeS: number): void {
     c.mode === "closed"
       ? isCharging(state, m)
         ? "charge"
-        : m.packCurrentA.valid && m.packCurrentA.value < -cfg.restCurrentA
+        : m.packCurrentA.valid && state.filteredCurrentA < -cfg.restCurrentA
           ? "discharge"
           : "ready"
       : c.mode === "open"

@@ -245,11 +245,11 @@ export function foldReactions(table: DiagnosisTable, state: DiagnosisState, out:
       out.stopDischarge = true;
       out.stopDischargeBy = i;
     }
-    if (r === "derateCharge" && !out.derateCharge) {
+    if ((r === "derateCharge" || r === "derateBoth") && !out.derateCharge) {
       out.derateCharge = true;
       out.derateChargeBy = i;
     }
-    if (r === "derateDischarge" && !out.derateDischarge) {
+    if ((r === "derateDischarge" || r === "derateBoth") && !out.derateDischarge) {
       out.derateDischarge = true;
       out.derateDischargeBy = i;
     }
@@ -266,6 +266,8 @@ export interface Alarm {
   where: string;
   location: number;
   sinceS: number;
+  /** When the violation that set it began (sinceS minus the debounce). */
+  violatingSinceS: number;
   value: number;
   threshold: number;
   reason: string;
@@ -303,6 +305,7 @@ export function activeAlarms(
       where,
       location: state.location[i],
       sinceS: state.sinceS[i],
+      violatingSinceS: state.violatingSinceS[i],
       value: state.value[i],
       threshold: e.threshold,
       reason: e.reason,

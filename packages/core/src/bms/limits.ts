@@ -60,9 +60,17 @@ interface Target {
   entry: number;
 }
 
+/** Derating factors in this order, with the reason each stands for. */
+const FACTOR_REASONS: readonly LimitReason[] = [
+  "temperature high",
+  "temperature low",
+  "cell voltage",
+  "state of charge",
+];
+
 function directionTarget(
   base: number,
-  factors: readonly [number, LimitReason][],
+  factors: Float64Array,
   closed: boolean,
   open: boolean,
   stop: boolean,
@@ -81,11 +89,12 @@ function directionTarget(
   }
   let f = 1;
   let reason: LimitReason = "nominal";
-  for (const [x, r] of factors) {
+  for (let k = 0; k < factors.length; k++) {
+    const x = factors[k];
     if (Number.isNaN(x)) return set(out, 0, "no valid data");
     if (x < f) {
       f = x;
-      reason = r;
+      reason = FACTOR_REASONS[k];
     }
   }
   if (derate && f * derateFactor < f) {
@@ -102,20 +111,11 @@ function set(t: Target, value: number, reason: LimitReason): Target {
   return t;
 }
 
-const charge: Target = { value: 0, reason: "nominal", entry: -1 };
-const discharge: Target = { value: 0, reason: "nominal", entry: -1 };
-const chargeFactors: [number, LimitReason][] = [
-  [1, "temperature high"],
-  [1, "temperature low"],
-  [1, "cell voltage"],
-  [1, "state of charge"],
-];
-const dischargeFactors: [number, LimitReason][] = [
-  [1, "temperature high"],
-  [1, "temperature low"],
-  [1, "cell voltage"],
-  [1, "state of charge"],
-];
+const charge: Target = { value: Number.NaN, reason: "nominal", entry: -1 };
+const discharge: Target = { value: Number.NaN, reason: "nominal", entry: -1 };
+// Scratch for one update (module-level: the update is synchronous and allocates nothing).
+const chargeFactors = new Float64Array(FACTOR_REASONS.length);
+const dischargeFactors = new Float64Array(FACTOR_REASONS.length);
 
 /** Updates `s` for one period of `dtS` (no allocation). */
 export function updateHostLimits(
@@ -130,14 +130,14 @@ export function updateHostLimits(
   const h = cfg.hostLimits;
   const band = h.tempDerateBandK;
   const vBand = h.voltageDerateBandV;
-  chargeFactors[0][0] = clamp01((L.chargeTempHigh.mol - x.tempMaxK) / band);
-  chargeFactors[1][0] = clamp01((x.tempMinK - L.chargeTempLow.mol) / band);
-  chargeFactors[2][0] = clamp01((L.cellVoltageHigh.mol - x.cellVoltageMaxV) / vBand);
-  chargeFactors[3][0] = clamp01((1 - x.socMax) / (1 - h.socHighStart));
-  dischargeFactors[0][0] = clamp01((L.dischargeTempHigh.mol - x.tempMaxK) / band);
-  dischargeFactors[1][0] = clamp01((x.tempMinK - L.dischargeTempLow.mol) / band);
-  dischargeFactors[2][0] = clamp01((x.cellVoltageMinV - L.cellVoltageLow.mol) / vBand);
-  dischargeFactors[3][0] = clamp01(x.socMin / h.socLowStart);
+  chargeFactors[0] = clamp01((L.chargeTempHigh.mol - x.tempMaxK) / band);
+  chargeFactors[1] = clamp01((x.tempMinK - L.chargeTempLow.mol) / band);
+  chargeFactors[2] = clamp01((L.cellVoltageHigh.mol - x.cellVoltageMaxV) / vBand);
+  chargeFactors[3] = clamp01((1 - x.socMax) / (1 - h.socHighStart));
+  dischargeFactors[0] = clamp01((L.dischargeTempHigh.mol - x.tempMaxK) / band);
+  dischargeFactors[1] = clamp01((x.tempMinK - L.dischargeTempLow.mol) / band);
+  dischargeFactors[2] = clamp01((x.cellVoltageMinV - L.cellVoltageLow.mol) / vBand);
+  dischargeFactors[3] = clamp01(x.socMin / h.socLowStart);
   // clamp01 turns NaN into NaN (both comparisons false), which directionTarget reads as "no valid data".
   directionTarget(
     L.chargeCurrent.mol,

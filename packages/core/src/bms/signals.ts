@@ -23,10 +23,11 @@ export const SIGNALS = [
   "insulation",
   "voltageStuck",
   "groupResistanceRatio",
-  "voltageDeviation",
+  "socDeviation",
   "tempDeviation",
   "packVoltageMismatch",
   "coolantInlet",
+  "coolingDeltaT",
   "contactorFeedback",
   "contactorWelded",
   "prechargeFailed",
@@ -65,9 +66,9 @@ export const SIGNAL_INFO: Record<
     what: "largest group resistance (ΔV/ΔI over a current step) over the pack mean",
     where: "group",
   },
-  voltageDeviation: {
-    unit: "V",
-    what: "largest deviation of a group voltage from the pack mean",
+  socDeviation: {
+    unit: "fraction",
+    what: "largest deviation of a group's OCV-equivalent SOC (its voltage read through the OCV curve) from the mean",
     where: "group",
   },
   tempDeviation: {
@@ -77,6 +78,11 @@ export const SIGNAL_INFO: Record<
   },
   packVoltageMismatch: { unit: "V", what: "|pack voltage − sum of group voltages|", where: "pack" },
   coolantInlet: { unit: "°C", what: "coolant inlet temperature", where: "pack" },
+  coolingDeltaT: {
+    unit: "K",
+    what: "highest cell temperature above the coolant inlet after full coolant flow for the settle time",
+    where: "sensor",
+  },
   contactorFeedback: {
     unit: "0/1",
     what: "contactor feedback disagreed with its coil command",
@@ -99,7 +105,8 @@ export const TEMPERATURE_SIGNALS: ReadonlySet<SignalName> = new Set([
   "coolantInlet",
 ]);
 
-export const signalIndex = (s: SignalName): number => SIGNALS.indexOf(s);
+const SIGNAL_INDEX = new Map<string, number>(SIGNALS.map((s, i) => [s, i]));
+export const signalIndex = (s: SignalName): number => SIGNAL_INDEX.get(s) as number;
 
 export const CONTACTOR_NAMES = ["positive", "negative", "precharge"] as const;
 export const TASK_NAMES = ["10ms", "100ms", "1s"] as const;

@@ -7,7 +7,8 @@
  *  - core temperature at most dischargeTempHigh.msl and at least dischargeTempLow.msl while the cell
  *    discharges; within the charge window [chargeTempLow.msl, chargeTempHigh.msl] while it charges (a cell
  *    counts as charging or discharging when its electrochemical current — terminal current less any internal
- *    short's leak — exceeds C/20);
+ *    short's leak — exceeds C/20 and the string current, which the BMS controls, exceeds Np·C/20 the same way;
+ *    the currents that equalise parallel cells inside a group are physics no BMS can switch);
  *  - string current within the pack current MSLs.
  *
  * It records when every diagnosis entry first set and when the contactors were first commanded open after
@@ -59,6 +60,8 @@ export interface BmsRunOptions {
   signature?: (twin: Twin) => boolean;
   /** Stop this long after the contactors opened, s (default: run the scenario to its end). */
   stopAfterOpenS?: number;
+  /** Stop when this holds after a step (state, time). */
+  stopWhen?: (state: BmsState, timeS: number) => boolean;
 }
 
 /** Runs `scenario` with the BMS controller (a repeatable clock: task durations read as zero). */
@@ -111,7 +114,10 @@ export function runBmsOnTwin(scenario: Scenario, model: CellModel, o: BmsRunOpti
     if (Number.isNaN(signatureS) && o.signature?.(twin)) signatureS = twin.timeS;
     twin.step();
     const t = twin.timeS;
-    // Truth against the MSLs, every cell, every step.
+    // Truth against the MSLs, every cell, every step. Charge and discharge windows apply to cells that the
+    // string current charges or discharges (not to the equalising currents inside a group at rest).
+    const packCharging = p.stringCurrentA > np * flowing;
+    const packDischarging = p.stringCurrentA < -np * flowing;
     for (let i = 0; i < n; i++) {
       if (p.openCell[i] === 1) continue;
       const over = v[i] - L.cellVoltageHigh.msl;
@@ -124,8 +130,9 @@ export function runBmsOnTwin(scenario: Scenario, model: CellModel, o: BmsRunOpti
       // The electrochemical current: terminal current less an internal short's leak.
       const net = ic[i] - leak[i];
       let dk = tk[i] - L.dischargeTempHigh.msl;
-      if (net > flowing) dk = Math.max(dk, tk[i] - L.chargeTempHigh.msl, L.chargeTempLow.msl - tk[i]);
-      else if (net < -flowing) dk = Math.max(dk, L.dischargeTempLow.msl - tk[i]);
+      if (net > flowing && packCharging)
+        dk = Math.max(dk, tk[i] - L.chargeTempHigh.msl, L.chargeTempLow.msl - tk[i]);
+      else if (net < -flowing && packDischarging) dk = Math.max(dk, L.dischargeTempLow.msl - tk[i]);
       if (dk > byK) {
         byK = dk;
         worstK = `core temperature ${(tk[i] - 273.15).toFixed(2)} °C at group ${Math.floor(i / np)} cell ${i % np} (current ${ic[i].toFixed(2)} A), ${t.toFixed(2)} s`;
@@ -152,6 +159,7 @@ export function runBmsOnTwin(scenario: Scenario, model: CellModel, o: BmsRunOpti
     if (!Number.isNaN(closedS) && Number.isNaN(openedS) && !st.commands.contactors.positive)
       openedS = st.lastTimeS;
     if (o.stopAfterOpenS !== undefined && !Number.isNaN(openedS) && t >= openedS + o.stopAfterOpenS) break;
+    if (o.stopWhen?.(st, t)) break;
   }
   const rel = [
     { by: byV, text: worstV, unit: "V" },

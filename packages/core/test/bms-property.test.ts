@@ -1,0 +1,143 @@
+/**
+ * Safe-operating-area property on the twin: over seeded random scenarios (random load and charge, ambient and
+ * initial temperature, initial SOC, cell spread, sensor noise and offsets; the host obeys the limits), no cell
+ * passes a maximum safety limit, and nominal runs never trip (no fault, no sensor-plausibility alarm).
+ *
+ * 1 000 scenarios by default; `npm run bms-property` runs 100 000 (BMS_PROPERTY_RUNS sets the count,
+ * BMS_PROPERTY_SEED the fast-check seed).
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import fc from "fast-check";
+import { loadCellModel, parseScenario, runBmsOnTwin } from "../src/index.ts";
+
+const model = loadCellModel(
+  JSON.parse(readFileSync(new URL("../params/lg-m50.json", import.meta.url), "utf8")),
+  "lg-m50",
+);
+const runs = Number(process.env.BMS_PROPERTY_RUNS ?? 1000);
+const seed = Number(process.env.BMS_PROPERTY_SEED ?? 20261122);
+
+/** Entries that must never set in a run without injected faults. */
+const PLAUSIBILITY =
+  /^(voltageSensor|tempSensor|currentSensor|packVoltage|monitoring|comms|insulation|contactor|precharge|timing|voltage\.|temperature\.|group\.)/;
+
+const C = model.capacityAh;
+/** Uniform on [min, max] (fc.double draws uniformly over representable doubles, i.e. mostly near zero). */
+const uniform = (min: number, max: number) =>
+  fc.integer({ min: 0, max: 1_000_000 }).map((k) => min + ((max - min) * k) / 1_000_000);
+const phase = fc.oneof(
+  fc.record({ kind: fc.constant("rest"), durationS: fc.integer({ min: 1, max: 5 }) }),
+  fc.record({
+    kind: fc.constant("current"),
+    // From a 3C discharge to a 2C charge per cell (scaled by Np below); the host clips to the limits.
+    perCellA: uniform(-3 * C, 2 * C),
+    durationS: fc.integer({ min: 1, max: 8 }),
+  }),
+  fc.record({
+    kind: fc.constant("charge"),
+    perCellA: uniform(0.2 * C, 1.5 * C),
+    cellVoltageV: uniform(4.1, 4.4),
+    durationS: fc.integer({ min: 2, max: 8 }),
+  }),
+);
+
+const scenarioArb = fc.record({
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  ns: fc.integer({ min: 3, max: 8 }),
+  np: fc.integer({ min: 1, max: 3 }),
+  // Half the runs start near empty or near full, where the voltage limits are in play.
+  soc: fc.oneof(uniform(0.01, 0.99), uniform(0.01, 0.1), uniform(0.9, 0.99)),
+  ambientC: uniform(-15, 50),
+  initialOffsetC: uniform(-5, 5),
+  spread: fc.record({
+    capacity: uniform(0, 0.05),
+    resistance: uniform(0, 0.1),
+    soc: uniform(0, 0.03),
+  }),
+  noise: fc.record({
+    voltage: uniform(0, 2e-3),
+    voltageOffset: uniform(0, 2e-3),
+    temperature: uniform(0, 0.3),
+    temperatureOffset: uniform(0, 0.5),
+    current: uniform(0, 0.5),
+  }),
+  phases: fc.array(phase, { minLength: 1, maxLength: 3 }),
+});
+
+type Spec = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
+
+function scenarioOf(s: Spec) {
+  const initialC = Math.min(55, Math.max(-18, s.ambientC + s.initialOffsetC));
+  return parseScenario(
+    {
+      format: "coxswain-scenario/1",
+      name: "property",
+      seed: s.seed,
+      params: "lg-m50",
+      stepS: 0.01,
+      recordEveryS: 1000,
+      pack: { seriesGroups: s.ns, parallelCells: s.np, spread: s.spread },
+      initial: { soc: s.soc, tempC: initialC },
+      ambientC: s.ambientC,
+      sensors: {
+        samplePeriodS: 0.01,
+        groupVoltage: { noise: s.noise.voltage, offsetSd: s.noise.voltageOffset },
+        temperature: { noise: s.noise.temperature, offsetSd: s.noise.temperatureOffset },
+        current: { noise: s.noise.current },
+      },
+      // A second to close the contactors, then the random phases.
+      phases: [
+        { kind: "rest", durationS: 1 },
+        ...s.phases.map((p) =>
+          p.kind === "rest"
+            ? p
+            : p.kind === "current"
+              ? { kind: "current", currentA: p.perCellA * s.np, durationS: p.durationS }
+              : {
+                  kind: "charge",
+                  currentA: p.perCellA * s.np,
+                  cellVoltageV: p.cellVoltageV,
+                  maxDurationS: p.durationS,
+                },
+        ),
+      ],
+    },
+    "property scenario",
+  );
+}
+
+test(`no cell passes a maximum safety limit and nominal runs never trip (${runs} seeded scenarios)`, () => {
+  let closed = 0;
+  let nearLimit = 0;
+  const reached = new Map<string, number>();
+  fc.assert(
+    // Uniform draws: fast-check's default bias would put most runs on the range edges (−15 °C, SOC 0.01).
+    fc.property(fc.noBias(scenarioArb), (s) => {
+      const r = runBmsOnTwin(scenarioOf(s), model);
+      const ex = r.excursion;
+      assert.ok(ex.byV <= 0, `cell voltage past its MSL by ${ex.byV} V: ${ex.worst}`);
+      assert.ok(ex.byK <= 0, `cell temperature past its MSL by ${ex.byK} K: ${ex.worst}`);
+      assert.ok(ex.byA <= 0, `pack current past its MSL by ${ex.byA} A: ${ex.worst}`);
+      const tripped = [...r.firstSetS.keys()].filter(
+        (id) => PLAUSIBILITY.test(id) || r.config.entries.find((e) => e.id === id)?.severity === "fault",
+      );
+      assert.deepEqual(tripped, [], "false trip in a nominal run");
+      assert.notEqual(r.state.contactors.mode, "fault");
+      if (!Number.isNaN(r.closedS)) closed++;
+      const limits = [...r.firstSetS.keys()].filter((id) => r.config.entries.find((e) => e.id === id)?.limit);
+      if (limits.length) nearLimit++;
+      for (const id of limits) reached.set(id, (reached.get(id) ?? 0) + 1);
+    }),
+    { numRuns: runs, seed, endOnFailure: true },
+  );
+  // The property means something only if the contactors closed and the host could load the pack.
+  assert.ok(closed > 0.9 * runs, `contactors closed in only ${closed} of ${runs} runs`);
+  // …and if a good share of the runs reached a nested limit (a MOL warning or more).
+  const counts = [...reached.entries()].sort().map(([id, n]) => `${id} ${n}`);
+  console.log(
+    `contactors closed in ${closed} of ${runs} runs; a nested limit was reached in ${nearLimit}: ${counts.join(", ")}`,
+  );
+  assert.ok(nearLimit > 0.1 * runs, `a nested limit was reached in only ${nearLimit} of ${runs} runs`);
+});
