@@ -3,6 +3,7 @@ import { registerHostProtocol } from "./host.ts";
 import { PylonProtocol } from "./pylontech.ts";
 
 export * from "./cmu.ts";
+export * from "./config.ts";
 export * from "./coxswain-host.ts";
 export * from "./dbc-text.ts";
 export * from "./host.ts";
