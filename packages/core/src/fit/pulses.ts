@@ -173,7 +173,9 @@ export function fitPulse(
   const p0 = [Math.max(r0Step, 0), v[k0]];
   const lower = [0, v[k0] - 1];
   const upper = [Math.max(10 * Math.abs(r0Step), 1), v[k0] + 1];
-  const lnMin = Math.log(bounds.tauMinS);
+  // A pair faster than a few samples at the step cannot be told from R0: R0 is what the data resolve as
+  // instantaneous, so the fastest pair is kept at least five sample intervals slow.
+  const lnMin = Math.log(Math.max(bounds.tauMinS, 5 * (t[w.pulseFirst] - t[w.pulseFirst - 1])));
   const lnMax = Math.log(bounds.tauMaxS);
   for (let j = 0; j < rcPairs; j++) {
     const tau0 =
