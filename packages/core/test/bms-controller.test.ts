@@ -289,3 +289,53 @@ test("same frames give the same commands, byte for byte", () => {
   };
   assert.equal(run(), run());
 });
+
+test("group resistance over a current step: a group 1.5 × the mean resistance is found in that 100 ms task", () => {
+  const h = harness();
+  while (h.ticks() < 300) h.step({ groupV: [3.7, 3.7, 3.7, 3.7], currentA: 0 });
+  // Step by 2 × resistanceStepA: groups 0, 1, 3 fall 20 mV, group 2 falls 30 mV → ratio 30 / 22.5 = 1.33 < 1.35.
+  const dI = -2 * cfg.plausibility.resistanceStepA;
+  while (h.ticks() < 310) h.step({ groupV: [3.68, 3.68, 3.67, 3.68], currentA: dI });
+  assert.ok(!h.state.status.alarms.includes("group.resistanceHigh"));
+  // Back to rest, then the same step with group 2 falling 40 mV: ratio 40 / 25 = 1.6 → set at once (no delay).
+  while (h.ticks() < 400) h.step({ groupV: [3.7, 3.7, 3.7, 3.7], currentA: 0 });
+  while (h.ticks() < 409) h.step({ groupV: [3.68, 3.68, 3.66, 3.68], currentA: dI });
+  assert.ok(!h.state.status.alarms.includes("group.resistanceHigh"), "not before the 100 ms task");
+  h.step({ groupV: [3.68, 3.68, 3.66, 3.68], currentA: dI });
+  const a = h.ctrl.alarms(h.state).find((x) => x.id === "group.resistanceHigh");
+  assert.ok(a);
+  assert.equal(a.where, "group 2");
+  assert.ok(Math.abs(a.value - 1.6) < 1e-9, `ratio ${a.value}`);
+  assert.equal(h.state.commands.limits.dischargeCurrentMaxA, 0, "stop both directions");
+});
+
+test("SOC deviation: a group 30 SOC points from the mean (read through the OCV) opens after 1 s", () => {
+  const h = harness();
+  while (h.ticks() < 300) h.step({ groupV: [3.8, 3.8, 3.8, 3.8] });
+  // Test cell OCV: 3.80 V at SOC 0.6, 3.55 V at 0.2 → mean 0.5, group 3 deviates 0.3 > 0.25.
+  let k = 0;
+  while (h.state.contactors.mode === "closed" && k++ < 500) h.step({ groupV: [3.8, 3.8, 3.8, 3.55] });
+  // Violating from the 100 ms task at call 310; set delay 1 s = 10 evaluations → the 11th, call 410.
+  assert.equal(k, 110);
+  const a = h.ctrl.alarms(h.state).find((x) => x.id === "soc.deviation");
+  assert.equal(a?.where, "group 3");
+  assert.ok(a && Math.abs(a.value - 0.3) < 1e-9);
+});
+
+test("cooling check: cells 20 K above the coolant after 300 s of full flow raise cooling.ineffective", () => {
+  const h = harness();
+  // 45 °C commands full flow from the first 100 ms task (call 10, t = 0.09 s); the check counts from the 100 ms
+  // task at least 300 s later; the 1 s task at call 30100 (t = 300.99 s) is the first violating evaluation and
+  // the 30 s set delay sets it at call 33100 (t = 330.99 s).
+  let setAt = Number.NaN;
+  while (h.ticks() < 34000) {
+    const { state, m } = h.step({ tempC: 45 });
+    if (Number.isNaN(setAt) && state.status.alarms.includes("cooling.ineffective")) setAt = m.timeS;
+  }
+  assert.ok(Math.abs(setAt - 330.99) < 1e-6, `set at ${setAt}`);
+  assert.equal(h.state.commands.coolantFlow, 1);
+  // Its reaction derates both directions: the discharge limit (not otherwise limited at 45 °C) is halved.
+  assert.equal(h.state.limits.dischargeReason, "MOL warning");
+  assert.equal(h.state.table.entries[h.state.limits.dischargeEntry].id, "cooling.ineffective");
+  assert.ok(Math.abs(h.state.limits.dischargeCurrentMaxA - 0.5 * cfg.limits.dischargeCurrent.mol) < 1e-9);
+});
