@@ -65,6 +65,13 @@ test("coulomb counting: a rest recalibrates a wrong SOC from the OCV, hysteresis
   }
 });
 
+test("coulomb counting: without a voltage reading a rest only counts (no recalibration from nothing)", () => {
+  const cc = new CoulombCounter(model, { soc: 0.7 });
+  for (let k = 0; k < 4 * 3600; k++) cc.step(1, 0, Number.NaN, 298.15);
+  assert.equal(cc.recalibrations, 0);
+  assert.equal(cc.soc, 0.7);
+});
+
 test("time alignment: a ramp re-sampled with a lag is the ramp at t + lag; SOC extrapolates to 'now'", () => {
   const t = [0, 1, 2, 4, 8];
   const y = t.map((x) => 3 * x + 1);

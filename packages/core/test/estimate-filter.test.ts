@@ -84,6 +84,24 @@ test("ekf and spkf: a single wild voltage sample is gated out, the SOC does not 
   }
 });
 
+test("ekf and spkf: dropped current or temperature readings are held, a dropped voltage only predicts", () => {
+  for (const F of [SocEkf, SocSpkf]) {
+    const a = new F(model, { soc: 0.6 });
+    const b = new F(model, { soc: 0.6 });
+    for (let k = 0; k < 20; k++) {
+      a.step(1, -3, 3.68, 298.15);
+      // b loses every other current and temperature reading; held values are the same, so the SOC is too.
+      b.step(1, k % 2 ? Number.NaN : -3, 3.68, k % 2 ? Number.NaN : 298.15);
+    }
+    assert.equal(b.soc, a.soc);
+    const before = b.soc;
+    b.step(1, -3, Number.NaN, 298.15);
+    assert.ok(b.skipped);
+    assert.ok(Math.abs(b.soc - (before - 3 / 3600 / model.capacityAh)) < 1e-12, "counted only");
+    assert.throws(() => b.step(-1, 0, 3.7, 298.15), /time step must be a finite number ≥ 0 s, got -1/);
+  }
+});
+
 test("ekf: bad input is named", () => {
   assert.throws(() => new SocEkf(model, { soc: 80 }), /initial SOC 80 .*fraction/);
   assert.throws(

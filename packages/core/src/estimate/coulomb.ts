@@ -138,7 +138,8 @@ export class CoulombCounter {
     }
     this.restS += dt;
     this.countedInRest += dz;
-    if (this.restS >= this.nextCheckS) {
+    // Without a voltage reading (none measured, or distrusted) there is nothing to recalibrate from.
+    if (this.restS >= this.nextCheckS && Number.isFinite(voltageV)) {
       this.recalibrate(voltageV, vHys, tempK);
       this.nextCheckS = this.restS * 2;
     }

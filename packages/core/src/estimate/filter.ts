@@ -80,6 +80,8 @@ export abstract class SocFilterBase implements SocFilter {
   private skippedRun = 0;
   private started = false;
   private lastDt = 0;
+  private lastCurrentA = 0;
+  private lastTempK: number;
   private nisAverage = 0;
 
   constructor(model: CellModel, init: SocFilterInit, tuning: Partial<FilterTuning> = {}) {
@@ -91,6 +93,7 @@ export abstract class SocFilterBase implements SocFilter {
     this.nRc = model.rc.length;
     this.hasHysteresis = model.hysteresis !== null;
     this.ie = 1 + this.nRc;
+    this.lastTempK = model.refTempK;
     this.capacityAh = init.capacityAh ?? model.capacityAh;
     this.x = init.storage?.x ?? new Float64Array(this.n);
     this.p = init.storage?.p ?? new Float64Array(this.n * this.n);
@@ -124,7 +127,17 @@ export abstract class SocFilterBase implements SocFilter {
     return this.coef.r0;
   }
 
-  step(dt: number, currentA: number, voltageV: number, tempK: number): void {
+  step(dt: number, measuredA: number, voltageV: number, tempK: number): void {
+    if (!(dt >= 0 && dt < Number.POSITIVE_INFINITY))
+      throw new Error(`time step must be a finite number ≥ 0 s, got ${dt}`);
+    // A dropped current or temperature reading is held at its last good value (sample and hold).
+    const currentA = Number.isFinite(measuredA) ? measuredA : this.lastCurrentA;
+    if (Number.isFinite(tempK)) this.lastTempK = tempK;
+    this.lastCurrentA = currentA;
+    this.stepAt(dt, currentA, voltageV, this.lastTempK);
+  }
+
+  private stepAt(dt: number, currentA: number, voltageV: number, tempK: number): void {
     const c = this.coef;
     this.lastDt = dt;
     stepCoefficients(
