@@ -5,6 +5,7 @@ import { registerEstimate } from "./estimate.ts";
 import { registerFit } from "./fit.ts";
 import { registerImport } from "./import.ts";
 import { registerParams } from "./params.ts";
+import { registerReport } from "./report.ts";
 import { registerServe } from "./serve.ts";
 import { registerStart } from "./start.ts";
 import { registerTwin } from "./twin.ts";
@@ -13,6 +14,7 @@ import { registerTwin } from "./twin.ts";
 export const commands: ((program: Command) => void)[] = [
   registerStart,
   registerServe,
+  registerReport,
   registerCell,
   registerParams,
   registerImport,
