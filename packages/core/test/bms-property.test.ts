@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
-import { loadCellModel, parseScenario, runBmsOnTwin } from "../src/index.ts";
+import { filterSocEstimator, loadCellModel, parseScenario, runBmsOnTwin } from "../src/index.ts";
 
 const model = loadCellModel(
   JSON.parse(readFileSync(new URL("../params/lg-m50.json", import.meta.url), "utf8")),
@@ -140,4 +140,32 @@ test(`no cell passes a maximum safety limit and nominal runs never trip (${runs}
     `contactors closed in ${closed} of ${runs} runs; a nested limit was reached in ${nearLimit}: ${counts.join(", ")}`,
   );
   assert.ok(nearLimit > 0.1 * runs, `a nested limit was reached in only ${nearLimit} of ${runs} runs`);
+});
+
+test("the estimation seam takes the per-group SPKF of estimate/: group SOC tracks the truth", () => {
+  const scenario = scenarioOf({
+    seed: 5,
+    ns: 4,
+    np: 2,
+    soc: 0.7,
+    ambientC: 25,
+    initialOffsetC: 0,
+    spread: { capacity: 0.01, resistance: 0.03, soc: 0.01 },
+    noise: { voltage: 1e-3, voltageOffset: 1e-3, temperature: 0.1, temperatureOffset: 0.2, current: 0.2 },
+    phases: [{ kind: "current", perCellA: -2 * C, durationS: 60 }],
+  });
+  const r = runBmsOnTwin(scenario, model, {
+    estimator: filterSocEstimator(model, "spkf"),
+  });
+  const est = r.state.estimator;
+  assert.equal(est.name, "spkf per group");
+  assert.ok(est.ready);
+  const p = r.twin.pack;
+  for (let g = 0; g < p.ns; g++) {
+    let truth = 0;
+    for (let c = 0; c < p.np; c++) truth += p.cells.soc[g * p.np + c] / p.np;
+    assert.ok(Math.abs(est.soc[g] - truth) < 0.03, `group ${g}: estimate ${est.soc[g]}, truth ${truth}`);
+  }
+  // The discharge moved the SOC by about 2C × 60 s = 3.3 points: the estimate followed it.
+  assert.ok(est.socMax < 0.7);
 });

@@ -19,7 +19,12 @@ import type { Controller, PackInfo } from "../twin/interfaces.ts";
 import { Twin, type TwinResources } from "../twin/runner.ts";
 import type { Scenario } from "../twin/scenario.ts";
 import { type BmsConfig, defaultBmsConfig } from "./config.ts";
-import { type BmsController, type BmsState, createBmsController } from "./controller.ts";
+import {
+  type BmsController,
+  type BmsControllerOptions,
+  type BmsState,
+  createBmsController,
+} from "./controller.ts";
 
 /** How far the truth went past a maximum safety limit (≤ 0: never reached it; the margin left). */
 export interface Excursion {
@@ -53,6 +58,8 @@ export interface BmsRunResult {
 export interface BmsRunOptions {
   /** Configuration from the pack (default: defaultBmsConfig for the scenario's cell). */
   config?: (pack: PackInfo) => BmsConfig;
+  /** The SOC estimator (default: the controller's coulomb counter). */
+  estimator?: BmsControllerOptions["estimator"];
   resources?: TwinResources;
   /** Called before every plant step (e.g. to request a host shutdown at some time). */
   beforeStep?: (twin: Twin, controller: BmsController, state: BmsState) => void;
@@ -67,7 +74,7 @@ export interface BmsRunOptions {
 /** Runs `scenario` with the BMS controller (a repeatable clock: task durations read as zero). */
 export function runBmsOnTwin(scenario: Scenario, model: CellModel, o: BmsRunOptions = {}): BmsRunResult {
   const makeConfig = o.config ?? ((p: PackInfo) => defaultBmsConfig(p, model));
-  const bms = createBmsController({ config: makeConfig, clock: () => 0 });
+  const bms = createBmsController({ config: makeConfig, clock: () => 0, estimator: o.estimator });
   let state: BmsState | null = null;
   // The twin keeps the controller state private; this wrapper keeps a handle on it for scoring.
   const wrapped: Controller<BmsState> = {
