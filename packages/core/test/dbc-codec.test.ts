@@ -178,7 +178,7 @@ test("fuzz: random bytes always decode to finite values inside the raw range", (
         const out = codec.decode(frame)!.values;
         for (const v of Object.values(out)) assert.ok(Number.isFinite(v));
         // Re-encoding what was decoded reproduces every bit of a present signal. Raw values are exact to 53 bits,
-      // but raw · scale + offset in a double loses the last raw unit beyond about 48 bits.
+        // but raw · scale + offset in a double loses the last raw unit beyond about 48 bits.
         if (msg.signals.every((s) => s.length <= 48)) {
           const again = codec.encode(msg.name, out);
           assert.deepEqual(codec.decodeRaw(again), codec.decodeRaw(frame));
