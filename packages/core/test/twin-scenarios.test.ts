@@ -166,3 +166,24 @@ test("host ignoring limits: the measured current exceeds the controller's charge
   assert.ok(at(m.current_A, m.time_s, 20) <= at(c.charge_current_max_A, c.time_s, 20) + 0.5);
   assert.ok(at(m.current_A, m.time_s, 60) > at(c.charge_current_max_A, c.time_s, 60) + 20);
 });
+
+test("a current profile phase holds each value until the next time (charge through the string adds up)", () => {
+  const s = scenario("fault-insulation", (j) => {
+    j.faults = [];
+    j.phases = [
+      { kind: "rest", durationS: 2 },
+      { kind: "profile", timeS: [0, 10, 20, 30], currents: [-10, -20, 5, 0] },
+    ];
+  });
+  const out = run(s);
+  // 10 A·10 s + 20 A·10 s + 5 A·10 s = 350 A·s, plus the DC link's precharge (1 mF × 46 V ≈ 0.05 A·s).
+  const throughputAs = out.summary.chargeThroughputAh * 3600;
+  assert.ok(Math.abs(throughputAs - 350.05) < 0.05, `${throughputAs} A·s`);
+  assert.throws(
+    () =>
+      scenario("fault-insulation", (j) => {
+        j.phases = [{ kind: "profile", timeS: [0, 10, 20], currents: [1, 2] }];
+      }),
+    /phases\[0\]\.currents: got "2 values", expected 3 values, one per timeS/,
+  );
+});

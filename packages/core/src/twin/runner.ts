@@ -7,6 +7,7 @@
  * demand from the phase and the controller's limits → pack step → ageing → sensors observe → record.
  */
 import type { CellModel } from "../cell/params.ts";
+import { findInterval } from "../math/interp.ts";
 import { Rng } from "../random.ts";
 import { kelvinToCelsius } from "../units.ts";
 import { Ageing } from "./ageing.ts";
@@ -148,6 +149,7 @@ export class Twin {
   private phaseLengthS(p: PhaseSpec): number {
     if (p.kind === "drive") return this.resources.speedSchedules[p.cycle ?? ""].durationS * (p.repeat ?? 1);
     if (p.kind === "charge") return p.maxDurationS ?? MAX_CHARGE_S;
+    if (p.kind === "profile") return (p.timeS ?? [0])[(p.timeS ?? [0]).length - 1] * (p.repeat ?? 1);
     return p.durationS ?? 0;
   }
 
@@ -249,6 +251,14 @@ export class Twin {
       case "power":
         d.powerW = phase.powerW ?? 0;
         break;
+      case "profile": {
+        // Zero-order hold: the value of the last profile time at or before the middle of this step.
+        const ts = phase.timeS ?? [0, 1];
+        const k = findInterval(ts, (tau + dt / 2) % ts[ts.length - 1]);
+        if (phase.currents) d.currentA = phase.currents[k];
+        else d.powerW = (phase.powers ?? [0])[k];
+        break;
+      }
       case "charge": {
         // The charger's own CC-CV setpoints, inside the BMS's limits.
         const cc = phase.currentA ?? 0;

@@ -42,7 +42,7 @@ const noiseSchema = object({
 
 const phaseSchema = refine(
   object({
-    kind: literal("drive", "rest", "charge", "current", "power"),
+    kind: literal("drive", "rest", "charge", "current", "power", "profile"),
     /** drive: speed schedule name (udds, hwfet, us06, wltc_3b). */
     cycle: optional(string({ pattern: /^[a-z0-9_-]+$/ })),
     /** drive: how many times to run the schedule back to back. */
@@ -59,6 +59,10 @@ const phaseSchema = refine(
     cutoffA: optional(pos),
     /** charge: longest charge, s. */
     maxDurationS: optional(duration),
+    /** profile: times, s (from 0, increasing), with currentA or powerW values held from each time to the next. */
+    timeS: optional(array(number({ min: 0 }), { minLength: 2 })),
+    currents: optional(array(number({ min: -1e5, max: 1e5 }), { minLength: 2 })),
+    powers: optional(array(number({ min: -1e8, max: 1e8 }), { minLength: 2 })),
     /** Plant step of this phase, s (default: the scenario's stepS); long rests may use a longer step. */
     stepS: optional(number({ gt: 0, max: 3600 })),
   }),
@@ -77,6 +81,36 @@ const phaseSchema = refine(
         ];
       case "power":
         return [...need("durationS", "a duration in s for a power phase"), ...need("powerW", "a power in W")];
+      case "profile": {
+        const out = need("timeS", "the profile's times in s");
+        const values = p.currents ?? p.powers;
+        if ((p.currents === undefined) === (p.powers === undefined))
+          out.push({
+            path: "currents",
+            value: p.currents,
+            expected: "either currents (A) or powers (W), not both",
+          });
+        const t = p.timeS;
+        if (t && values && values.length !== t.length)
+          out.push({
+            path: p.currents ? "currents" : "powers",
+            value: `${values.length} values`,
+            expected: `${t.length} values, one per timeS`,
+          });
+        if (t && t[0] !== 0)
+          out.push({ path: "timeS[0]", value: t[0], expected: "0 (profiles start at the phase start)" });
+        if (t)
+          for (let k = 1; k < t.length; k++)
+            if (!(t[k] > t[k - 1])) {
+              out.push({
+                path: `timeS[${k}]`,
+                value: t[k],
+                expected: `a time after timeS[${k - 1}] = ${t[k - 1]}`,
+              });
+              break;
+            }
+        return out;
+      }
       case "charge": {
         const out = [
           ...need("currentA", "the charge current in A (> 0)"),
