@@ -128,7 +128,8 @@ function observed<S>(inner: Controller<S>): { controller: Controller<S>; latest:
 
 /** The parts of a BMS controller's state the dashboard shows, when the controller has them. */
 interface ControllerView {
-  estimator?: { soc?: Float64Array };
+  /** Per-group SOC estimates; `ready` false until the estimator has its first valid readings. */
+  estimator?: { soc?: Float64Array; ready?: boolean };
   limits?: { chargeReason?: string; dischargeReason?: string };
   soh?: number;
 }
@@ -282,7 +283,7 @@ export class TwinSimulation implements LiveSimulation {
     const view = (this.latestState() ?? {}) as ControllerView;
     const estimate = view.estimator?.soc;
     let socEstimate = Number.NaN;
-    if (estimate && estimate.length > 0) {
+    if (estimate && estimate.length > 0 && view.estimator?.ready !== false) {
       socEstimate = 0;
       for (let g = 0; g < estimate.length; g++) socEstimate += estimate[g];
       socEstimate /= estimate.length;
