@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PackSocEstimator, TemperaturePlausibility, VoltagePlausibility } from "../src/estimate/index.ts";
+import {
+  maxTemperatureRate,
+  PackSocEstimator,
+  SENSOR_TOO_FAST,
+  TemperaturePlausibility,
+  VoltagePlausibility,
+} from "../src/estimate/index.ts";
 import { parseScenario, Twin } from "../src/twin/index.ts";
 import { testCell } from "./fixtures.ts";
 
@@ -54,7 +60,8 @@ function watch(seed: number, faults: unknown[] = [], untilS = 2400): Watch {
     if (!m) continue;
     const dt = m.timeS - last;
     last = m.timeS;
-    temps.step(dt, m.temperatureK.value, m.temperatureK.valid);
+    const rate = maxTemperatureRate(model, m.packCurrentA.value / 4, temps.substituteK[0] || 298.15);
+    temps.step(dt, m.temperatureK.value, m.temperatureK.valid, rate);
     // Each group's temperature: its nearest sensor's trusted value (or substitute).
     for (let g = 0; g < 12; g++) {
       let best = 0;
@@ -98,6 +105,26 @@ test("plausibility: a 15 K temperature spoof is detected within 60 s and replace
     Math.abs(w.temps.substituteK[2] - mean) < 3,
     `substitute ${w.temps.substituteK[2]} vs others ${mean}`,
   );
+});
+
+test("plausibility: a spoof of every temperature sensor at once contradicts the thermal model and is caught", () => {
+  // The neighbours agree with each other here; only the thermal model (no cell heats 15 K in a second) objects.
+  const n = 7;
+  const faults = Array.from({ length: n }, (_, index) => ({
+    kind: "temperature-bias",
+    atS: 600,
+    index,
+    biasK: 15,
+  }));
+  const w = watch(6, faults, 700);
+  assert.equal(w.temps.sensors, n);
+  for (let s = 0; s < n; s++) {
+    assert.ok(
+      w.temps.flaggedAtS[s] >= 600 && w.temps.flaggedAtS[s] <= 602,
+      `sensor ${s} at ${w.temps.flaggedAtS[s]} s`,
+    );
+    assert.ok(w.temps.flags[s] & SENSOR_TOO_FAST);
+  }
 });
 
 test("plausibility: a stuck group-voltage channel is flagged and its group is no longer updated from it", () => {

@@ -7,13 +7,16 @@
  * place in the pack's gradient, its calibration) is learned slowly. A sensor whose reading departs from the median
  * by more than `deviationK` beyond its learned offset for `debounceS` is flagged (bias, spoof); one whose reading
  * does not move while the median moves by `stuckMoveK` is flagged stuck. A flagged sensor's substitute is the median
- * plus its learned offset.
+ * plus its learned offset. With the thermal model's bound on how fast a cell can heat (`maxTemperatureRate`), a
+ * reading that jumps faster than the cell's own heat allows is flagged at once — which also catches a spoof of
+ * every sensor together, invisible to the comparison with neighbours.
  *
  * Group voltages: the SOC filters' innovations have a common part (model error shared by identical cells) and a
  * per-group part. A group whose averaged innovation departs from the median innovation by more than
  * `deviationV` for `debounceS` has a biased or broken voltage channel; one whose reading is frozen while current
  * flows is stuck. With the pack-voltage reading as a second witness, the sum of group voltages must match it.
  */
+import type { CellModel } from "../cell/params.ts";
 import { number, object, optional, validate } from "../schema.ts";
 
 export const SENSOR_OK = 0;
@@ -23,6 +26,8 @@ export const SENSOR_DEVIATES = 1;
 export const SENSOR_STUCK = 2;
 /** The sensor itself reported the reading invalid. */
 export const SENSOR_INVALID = 4;
+/** The reading moved faster than the cell's heat could move it (thermal model). */
+export const SENSOR_TOO_FAST = 8;
 
 export const temperaturePlausibilitySchema = object({
   deviationK: optional(number({ gt: 0, max: 100 }), 5),
@@ -30,6 +35,8 @@ export const temperaturePlausibilitySchema = object({
   offsetLearnS: optional(number({ gt: 0, max: 1e6 }), 1800),
   stuckS: optional(number({ gt: 0, max: 1e5 }), 300),
   stuckMoveK: optional(number({ gt: 0, max: 100 }), 2),
+  /** Allowance for noise and quantisation on top of the thermal model's largest change per frame, K. */
+  rateMarginK: optional(number({ gt: 0, max: 100 }), 1),
 });
 export type TemperaturePlausibilityOptions = Partial<NonNullable<ReturnType<typeof parseTemperatureOptions>>>;
 
@@ -85,8 +92,11 @@ export class TemperaturePlausibility {
     this.scratch = f();
   }
 
-  /** One frame: time since the last one, readings (K) and, optionally, the sensors' own validity bits. */
-  step(dt: number, readingK: ArrayLike<number>, valid?: ArrayLike<number>): void {
+  /**
+   * One frame: time since the last one, readings (K), optionally the sensors' own validity bits and the thermal
+   * model's largest credible rate of change now (K/s, see maxTemperatureRate).
+   */
+  step(dt: number, readingK: ArrayLike<number>, valid?: ArrayLike<number>, maxRateKperS?: number): void {
     const n = this.sensors;
     const o = this.o;
     this.timeS += dt;
@@ -100,6 +110,13 @@ export class TemperaturePlausibility {
     const learn = dt > 0 ? dt / (dt + o.offsetLearnS) : 0;
     for (let i = 0; i < n; i++) {
       const t = readingK[i];
+      if (
+        this.trusted[i] &&
+        this.started &&
+        maxRateKperS !== undefined &&
+        Math.abs(t - this.lastK[i]) > maxRateKperS * dt + o.rateMarginK
+      )
+        this.flag(i, SENSOR_TOO_FAST);
       if (this.trusted[i]) {
         const d = t - median - this.offsetK[i];
         if (Math.abs(d) > o.deviationK) {
@@ -138,6 +155,30 @@ export class TemperaturePlausibility {
     if (this.trusted[i]) this.flaggedAtS[i] = this.timeS;
     this.trusted[i] = 0;
   }
+}
+
+/**
+ * The fastest a cell's temperature can change now, K/s: all of its heat at the present current (ohmic and
+ * polarisation at steady state, R_total·I²) into the jelly roll's heat capacity alone, plus the fastest cooling the
+ * thermal model allows from a hot cell (`coolingSpanK` above the coolant, through cell-to-case conductance).
+ */
+export function maxTemperatureRate(
+  m: CellModel,
+  cellCurrentA: number,
+  tempK: number,
+  coolingSpanK = 40,
+): number {
+  let r = 0;
+  // The largest resistance over SOC (empty and full cells are the most resistive).
+  for (const z of [0, 0.5, 1]) {
+    let rz = m.r0.at(z, tempK, cellCurrentA);
+    for (const b of m.rc) rz += b.r.at(z, tempK, cellCurrentA);
+    r = Math.max(r, rz);
+  }
+  const th = m.thermal;
+  const heating = (r * cellCurrentA * cellCurrentA) / th.cellHeatCapacityJperK;
+  const cooling = (th.cellToCaseWperK * coolingSpanK) / th.cellHeatCapacityJperK;
+  return heating + cooling;
 }
 
 export const voltagePlausibilitySchema = object({
