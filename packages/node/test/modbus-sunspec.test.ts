@@ -143,3 +143,42 @@ test("fuzz: random request PDUs never throw and always get a well-formed answer"
     { numRuns: 3000 },
   );
 });
+
+test("requests split across TCP segments or packed into one are each answered, in order", async () => {
+  const server = await ModbusTcpServer.listen({ bank: new SunSpecBank(INFO), port: 0 });
+  try {
+    const sock = createConnection({ host: "127.0.0.1", port: server.port });
+    await new Promise((r) => sock.on("connect", r));
+    const request = (tid: number, address: number, count: number) =>
+      Buffer.from([tid >> 8, tid & 255, 0, 0, 0, 6, 1, 3, address >> 8, address & 255, 0, count]);
+    const replies: Buffer[] = [];
+    let buf = Buffer.alloc(0);
+    sock.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 6 && buf.length >= 6 + buf.readUInt16BE(4)) {
+        const n = 6 + buf.readUInt16BE(4);
+        replies.push(buf.subarray(0, n));
+        buf = buf.subarray(n);
+      }
+    });
+    // One request a byte at a time, then two in one write.
+    const first = request(7, 40000, 2);
+    for (const b of first) {
+      sock.write(Buffer.from([b]));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    sock.write(Buffer.concat([request(8, 40002, 1), request(9, 50000, 1)]));
+    for (let i = 0; i < 200 && replies.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    sock.destroy();
+    assert.deepEqual(
+      replies.map((r) => [r.readUInt16BE(0), ...r.subarray(7)]),
+      [
+        [7, 3, 4, 0x53, 0x75, 0x6e, 0x53],
+        [8, 3, 2, 0, 1],
+        [9, 0x83, 2],
+      ],
+    );
+  } finally {
+    await server.close();
+  }
+});
