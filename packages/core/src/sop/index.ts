@@ -1,3 +1,4 @@
+export * from "./limiter.ts";
 export * from "./pack.ts";
 export * from "./predict.ts";
 export * from "./truth.ts";
