@@ -239,5 +239,7 @@ test("off loopback, reads need the token too", async () => {
   assert.equal(denied.statusCode, 401);
   const ok = await open.inject({ method: "GET", url: "/api/status", headers: auth() });
   assert.equal(ok.statusCode, 200);
+  const viaQuery = await open.inject({ method: "GET", url: `/api/telemetry?token=${token}` });
+  assert.notEqual(viaQuery.statusCode, 401);
   await open.close();
 });

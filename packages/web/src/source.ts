@@ -61,6 +61,8 @@ export class ServerSource implements TelemetrySource {
     l.connection("connecting");
     const url = new URL("api/live", location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    // Off loopback the server wants the token for reads too (browsers cannot set headers on a WebSocket).
+    if (this.token()) url.searchParams.set("token", this.token());
     const ws = new WebSocket(url);
     ws.onmessage = (m) => {
       const msg = JSON.parse(String(m.data)) as
@@ -80,9 +82,13 @@ export class ServerSource implements TelemetrySource {
     };
   }
 
+  private authorization(): Record<string, string> {
+    return this.token() ? { authorization: `Bearer ${this.token()}` } : {};
+  }
+
   private async loadHistory(): Promise<void> {
     const get = async (path: string) => {
-      const r = await fetch(new URL(path, location.href));
+      const r = await fetch(new URL(path, location.href), { headers: this.authorization() });
       return r.ok ? r.json() : undefined;
     };
     const [series, events] = await Promise.all([
@@ -97,7 +103,7 @@ export class ServerSource implements TelemetrySource {
       const r = await fetch(new URL(path, location.href), {
         method,
         headers: {
-          authorization: `Bearer ${this.token()}`,
+          ...this.authorization(),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -209,7 +209,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 
   if (options.staticDir) {
     const root = resolve(options.staticDir);
-    app.get("/*", readGuard, async (req, reply) => {
+    // The page itself is open (it is only code); the data it reads is guarded like any other read.
+    app.get("/*", async (req, reply) => {
       const urlPath = req.url.split("?")[0];
       if (urlPath.startsWith("/api/")) throw new HttpError(404, `no ${req.method} ${urlPath} here`);
       const rel = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, "");
