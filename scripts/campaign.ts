@@ -210,7 +210,7 @@ function runCase(c: Case, model: ReturnType<typeof loadCellModelByName>): Row {
   const scenario = parseScenario(
     {
       format: "coxswain-scenario/1",
-      name: `campaign-${c.fault}`,
+      name: `campaign-${c.fault.replace(/[^a-z0-9]+/g, "-").replace(/-$/, "")}`,
       seed: 7,
       params: PARAMS,
       stepS: 0.01,
