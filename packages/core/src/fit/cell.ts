@@ -3,15 +3,16 @@
  *
  * 1. SOC of every row by coulomb counting on the chosen capacity scale, full (SOC 1) at the point of the test
  *    where the most charge had gone in, unless a record states its starting SOC.
- * 2. OCV(SOC) and a first hysteresis from a low-rate discharge + charge (or a given OCV table); the hysteresis
- *    rate γ by least squares over the low-rate test's branch reversal.
+ * 2. OCV(SOC) and a first hysteresis from a low-rate discharge + charge (or a given OCV table, or else the
+ *    relaxed rest voltages of the pulse tests); the hysteresis rate γ by least squares over the low-rate test.
  * 3. Every pulse of the pulse/HPPC tests fitted on its own (R0 from the step, then R0 and the RC pairs by
  *    Levenberg–Marquardt over pulse and relaxation); fits grouped by test temperature and SOC level, the median
  *    of a level taken as its value, levels interpolated onto one SOC grid and held beyond the measured range.
- * 4. Per test temperature, relaxed rest voltages correct the OCV (temperature dependence and whatever the cell
+ * 4. A slow RC pair from the late relaxation after long constant-current steps (the SOC steps of an HPPC test).
+ * 5. Per test temperature, relaxed rest voltages correct the OCV (temperature dependence and whatever the cell
  *    did between the OCV test and the pulse tests), giving an OCV table over SOC × temperature.
- * 5. An Arrhenius activation energy from the temperature dependence of the total resistance extrapolates the
- *    resistances beyond the measured temperatures.
+ * 6. An Arrhenius activation energy from the temperature dependence of the total resistance extrapolates the
+ *    resistances beyond the measured temperatures and fills rows between them.
  */
 import type { CellParamsFile } from "../cell/params.ts";
 import { interp1 } from "../math/interp.ts";
@@ -38,7 +39,7 @@ export interface OcvTableInput {
 
 export interface FitInput {
   name: string;
-  /** SOC scale, A·h (default: the low-rate test's discharge, else the largest capacity-test discharge). */
+  /** SOC scale, A·h (default: the largest discharge of the low-rate and capacity tests). */
   capacityAh?: number;
   /** Low-rate discharge followed by charge (pseudo-OCV test). */
   lowRate?: FitSeries;
