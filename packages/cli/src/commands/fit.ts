@@ -78,7 +78,7 @@ export function registerFit(program: Command): void {
       .option("--capacity-test <csv...>", "full discharges whose capacity is reported")
       .option(
         "--capacity-ah <Ah>",
-        "SOC scale of the set (default: the OCV test's discharge)",
+        "SOC scale of the set (default: the largest discharge of the OCV and capacity tests)",
         numberArg("--capacity-ah", 0.001, 10000),
       )
       .option("--rc-pairs <n>", "RC pairs fitted to the pulses (1–3)", numberArg("--rc-pairs", 1, 3), 2)
