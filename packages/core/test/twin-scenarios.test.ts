@@ -187,3 +187,43 @@ test("a current profile phase holds each value until the next time (charge throu
     /phases\[0\]\.currents: got "2 values", expected 3 values, one per timeS/,
   );
 });
+
+test("a controller that sends NaN limits and actuator values cannot crash or drive the plant", () => {
+  const s = scenario("fault-insulation", (j) => (j.faults = []));
+  const model = loadCellModel(JSON.parse(readFileSync(new URL(`${s.params}.json`, PARAMS), "utf8")));
+  const out = runTwin(
+    s,
+    model,
+    { speedSchedules: {} },
+    {
+      controller: {
+        name: "broken",
+        periodS: 0.1,
+        init: () => null,
+        step: (state) => ({
+          state,
+          commands: {
+            contactors: { positive: true, negative: true, precharge: false },
+            bleed: new Uint8Array(12),
+            transferA: new Float64Array(11).fill(Number.NaN),
+            coolantFlow: Number.NaN,
+            heaterW: Number.NaN,
+            limits: {
+              chargeCurrentMaxA: Number.NaN,
+              dischargeCurrentMaxA: Number.NaN,
+              chargeVoltageMaxV: Number.NaN,
+              dischargeVoltageMinV: Number.NaN,
+            },
+          },
+          status: { mode: "broken", alarms: [] },
+        }),
+      },
+    },
+  );
+  const t = table(out.files["truth.csv"]);
+  assert.ok(
+    t.current_A.every((i) => Number.isFinite(i) && Math.abs(i) < 1),
+    "no current flows",
+  );
+  assert.ok(t.pack_voltage_V.every(Number.isFinite));
+});

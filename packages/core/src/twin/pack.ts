@@ -304,7 +304,8 @@ export class Pack {
     for (let g = 0; g < this.ns; g++) this.bleedOn[g] = bleed[g] ? 1 : 0;
     const tmax = this.config.transferMaxA;
     for (let k = 0; k < this.transferCmdA.length; k++)
-      this.transferCmdA[k] = tmax > 0 ? Math.max(-tmax, Math.min(tmax, transferA[k] ?? 0)) : 0;
+      this.transferCmdA[k] =
+        tmax > 0 && Number.isFinite(transferA[k]) ? Math.max(-tmax, Math.min(tmax, transferA[k])) : 0;
     const flow = Math.max(0, Math.min(1, Number.isFinite(coolantFlow) ? coolantFlow : 0));
     if (flow !== this.flowCommand) {
       this.flowCommand = flow;

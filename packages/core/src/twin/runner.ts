@@ -226,12 +226,14 @@ export class Twin {
   private hostDemand(phase: PhaseSpec, tau: number, dt: number): HostDemand {
     const l = this.commands.limits;
     const obey = !this.hostFaults.ignoresLimits;
+    // A limit that is not a number (a faulty controller) allows nothing in its direction.
+    const current = (x: number) => (Number.isFinite(x) ? Math.max(0, x) : 0);
     const d: HostDemand = {
       currentA: 0,
-      currentMinA: obey ? -l.dischargeCurrentMaxA : -1e9,
-      currentMaxA: obey ? l.chargeCurrentMaxA : 1e9,
-      voltageMinV: obey ? l.dischargeVoltageMinV : 0,
-      voltageMaxV: obey ? l.chargeVoltageMaxV : Infinity,
+      currentMinA: obey ? -current(l.dischargeCurrentMaxA) : -1e9,
+      currentMaxA: obey ? current(l.chargeCurrentMaxA) : 1e9,
+      voltageMinV: obey ? (Number.isNaN(l.dischargeVoltageMinV) ? Infinity : l.dischargeVoltageMinV) : 0,
+      voltageMaxV: obey ? (Number.isNaN(l.chargeVoltageMaxV) ? 0 : l.chargeVoltageMaxV) : Infinity,
     };
     switch (phase.kind) {
       case "drive": {
