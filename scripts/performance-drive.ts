@@ -28,8 +28,8 @@ export function windowFromBms(cfg: BmsConfig, np: number): SopWindow {
   return {
     voltageMinV: L.cellVoltageLow.mol,
     voltageMaxV: L.cellVoltageHigh.mol,
-    socMin: 0.02,
-    socMax: 0.98,
+    socMin: 0,
+    socMax: 1,
     chargeCurrentMaxA: L.chargeCurrent.mol / np,
     dischargeCurrentMaxA: L.dischargeCurrent.mol / np,
     chargeTempMinK: L.chargeTempLow.mol,
@@ -230,13 +230,13 @@ export function driveExperiment(log: (line: string) => void): DriveResult[] {
   const base = { pumpDelayS: 2, sensorBiasK: 0, delayAwareCooling: false };
   const runs: DriveOptions[] = [];
   for (const mode of ["baseline", "predictive", "predictive, true core temperature"] as const)
-    runs.push({ ...base, ambientC: -10, coolantC: -10, initialSoc: 0.15, repeat: 1, mode });
+    runs.push({ ...base, ambientC: -10, coolantC: -10, initialSoc: 0.08, repeat: 2, mode });
   for (const mode of ["baseline", "predictive", "predictive, true core temperature"] as const)
-    runs.push({ ...base, ambientC: 40, coolantC: 40, initialSoc: 0.25, repeat: 2, mode });
+    runs.push({ ...base, ambientC: 40, coolantC: 40, initialSoc: 0.08, repeat: 2, mode });
   runs.push({
     ambientC: 40,
     coolantC: 40,
-    initialSoc: 0.25,
+    initialSoc: 0.08,
     repeat: 2,
     mode: "predictive",
     pumpDelayS: 10,
