@@ -203,7 +203,8 @@ export class FastCells {
       const rd = b.r.discharge.at(z, tK) * rs;
       const rc = b.r.isSplit ? b.r.charge.at(z, tK) * rs : rd;
       this.branch(dis + 1 + BRANCH * k, rd, cap, dt);
-      this.branch(chg + 1 + BRANCH * k, rc, cap, dt);
+      if (b.r.isSplit) this.branch(chg + 1 + BRANCH * k, rc, cap, dt);
+      else co.copyWithin(chg + 1 + BRANCH * k, dis + 1 + BRANCH * k, dis + 1 + BRANCH * (k + 1));
     }
     const hy = m.hysteresis;
     if (hy) {
