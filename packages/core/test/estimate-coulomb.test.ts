@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { alignSamples, CoulombCounter, socNow } from "../src/estimate/index.ts";
+import { CellArray } from "../src/cell/model.ts";
+import { alignSamples, CoulombCounter, estimateCurrentLag, socNow } from "../src/estimate/index.ts";
 import { syntheticRun } from "./estimate-synthetic.ts";
 import { testCell } from "./fixtures.ts";
 
@@ -70,6 +71,21 @@ test("coulomb counting: without a voltage reading a rest only counts (no recalib
   for (let k = 0; k < 4 * 3600; k++) cc.step(1, 0, Number.NaN, 298.15);
   assert.equal(cc.recalibrations, 0);
   assert.equal(cc.soc, 0.7);
+});
+
+test("time alignment: the skew of a delayed current channel is found from the data", () => {
+  // 10 Hz model data with current steps; the current channel reports each value 0.3 s late.
+  const n = 6000;
+  const t = Float64Array.from({ length: n }, (_, k) => k / 10);
+  const i = Float64Array.from(t, (x) =>
+    Math.floor(x / 7) % 3 === 0 ? -6 : Math.floor(x / 7) % 3 === 1 ? -1 : 2,
+  );
+  const cell = new CellArray(model, 1, { soc: 0.8, tempK: 298.15 });
+  const v = Float64Array.from(i, (x, k) => cell.step(0, x, k === 0 ? 0 : 0.1));
+  const late = Float64Array.from(t, (x) => i[Math.max(0, Math.round((x - 0.3) * 10))]);
+  const lag = estimateCurrentLag(t, late, v, 1);
+  assert.ok(Math.abs(lag - 0.3) <= 0.025 + 1e-9, `estimated lag ${lag} s`);
+  assert.equal(estimateCurrentLag(t, i, v, 1), 0);
 });
 
 test("time alignment: a ramp re-sampled with a lag is the ramp at t + lag; SOC extrapolates to 'now'", () => {

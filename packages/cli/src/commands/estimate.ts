@@ -2,6 +2,7 @@ import {
   celsiusToKelvin,
   ESTIMATORS,
   type EstimatorKind,
+  estimateCurrentLag,
   estimateSoc,
   formatCsv,
   parseFilterTuning,
@@ -19,7 +20,7 @@ interface EstimateCliOptions extends ColumnOptions {
   initialSocSigma?: number;
   tempC?: number;
   capacityAh?: number;
-  currentLag?: number;
+  currentLag?: string;
   tuning?: string;
   out?: string;
 }
@@ -62,9 +63,8 @@ export function registerEstimate(program: Command): void {
         numberArg("--capacity-ah", 1e-6, 1e5),
       )
       .option(
-        "--current-lag <s>",
-        "time by which the current samples lag the voltage samples, s (re-aligned before estimation)",
-        numberArg("--current-lag", -60, 60),
+        "--current-lag <s|auto>",
+        "time by which the current samples lag the voltage samples, s, or auto (found from the data); re-aligned before estimation",
       )
       .option("--tuning <json>", "filter noise tuning file (see docs/estimation.md)")
       .option(
@@ -76,6 +76,13 @@ export function registerEstimate(program: Command): void {
     const data = readMeasuredCsv(o.data, columnMapping(o));
     const tempK = o.tempC !== undefined ? celsiusToKelvin(o.tempC) : undefined;
     const tuning = o.tuning ? parseFilterTuning(readJsonFile(o.tuning), o.tuning) : undefined;
+    let currentLagS: number | undefined;
+    let lagNote = "";
+    if (o.currentLag === "auto") {
+      if (!data.voltageV) throw new Error("--current-lag auto needs a voltage column");
+      currentLagS = estimateCurrentLag(data.timeS, data.currentA, data.voltageV, 1);
+      lagNote = `, current lag ${currentLagS.toFixed(3)} s (found from the data)`;
+    } else if (o.currentLag !== undefined) currentLagS = numberArg("--current-lag", -60, 60)(o.currentLag);
     let initialSoc = o.initialSoc;
     let initialSource = "given";
     if (initialSoc === undefined) {
@@ -92,7 +99,7 @@ export function registerEstimate(program: Command): void {
         initialSocSigma: o.initialSocSigma,
         tempK,
         capacityAh: o.capacityAh,
-        currentLagS: o.currentLag,
+        currentLagS,
         tuning,
       },
     );
@@ -105,7 +112,7 @@ export function registerEstimate(program: Command): void {
     if (o.out) writeTextFile(o.out, formatCsv(cols));
     const n = r.soc.length;
     const lines = [
-      `${o.filter} on ${model.name}: ${n} rows${data.droppedRows ? ` (${data.droppedRows} unusable rows dropped)` : ""}, initial SOC ${initialSoc.toFixed(3)} (${initialSource})`,
+      `${o.filter} on ${model.name}: ${n} rows${data.droppedRows ? ` (${data.droppedRows} unusable rows dropped)` : ""}, initial SOC ${initialSoc.toFixed(3)} (${initialSource})${lagNote}`,
       `SOC ${r.soc[0].toFixed(4)} → ${r.soc[n - 1].toFixed(4)} ± ${r.socSigma[n - 1].toFixed(4)} (1σ)`,
     ];
     if (r.nis && r.innovationV) {

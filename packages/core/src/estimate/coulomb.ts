@@ -204,3 +204,46 @@ export function socNow(soc: number, currentA: number, ageS: number, capacityAh: 
   const e = currentA > 0 ? eta : 1;
   return soc + (e * currentA * ageS) / (3600 * capacityAh);
 }
+
+/**
+ * Estimates how long the current samples lag the voltage samples (for alignSamples): the voltage answers a
+ * current step at once through R0, so the lag at which the sample-to-sample changes of current and voltage
+ * correlate best is the channels' skew. Searched in steps of a quarter of the median sample interval within
+ * ±maxLagS; 0 when the data carry no current steps.
+ */
+export function estimateCurrentLag(
+  timeS: ArrayLike<number>,
+  currentA: ArrayLike<number>,
+  voltageV: ArrayLike<number>,
+  maxLagS = 1,
+): number {
+  const n = timeS.length;
+  if (n < 3) return 0;
+  const gaps = Float64Array.from({ length: n - 1 }, (_, k) => timeS[k + 1] - timeS[k]).sort();
+  const step = gaps[(gaps.length - 1) >> 1] / 4;
+  if (!(step > 0)) return 0;
+  const dv = new Float64Array(n - 1);
+  for (let k = 1; k < n; k++) dv[k - 1] = voltageV[k] - voltageV[k - 1];
+  let best = 0;
+  let bestCorr = 0;
+  const steps = Math.floor(maxLagS / step);
+  for (let s = -steps; s <= steps; s++) {
+    const lag = s * step;
+    const i = alignSamples(timeS, currentA, lag);
+    let sxy = 0;
+    let sxx = 0;
+    let syy = 0;
+    for (let k = 1; k < n; k++) {
+      const di = i[k] - i[k - 1];
+      sxy += di * dv[k - 1];
+      sxx += di * di;
+      syy += dv[k - 1] * dv[k - 1];
+    }
+    const corr = sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
+    if (corr > bestCorr) {
+      bestCorr = corr;
+      best = lag;
+    }
+  }
+  return best;
+}
