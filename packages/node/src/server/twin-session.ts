@@ -296,12 +296,9 @@ export class TwinSimulation implements LiveSimulation {
         : `${tw.controller.name} controller: cell ratings`);
     const groupV: (number | null)[] = new Array(p.ns);
     for (let g = 0; g < p.ns; g++) {
-      groupV[g] =
-        m && m.groupVoltageV.valid[g]
-          ? round(m.groupVoltageV.value[g], 4)
-          : m
-            ? null
-            : round(p.groupVoltageV[g], 4);
+      // As measured (null when invalid); before the first measurement frame, the plant's own voltages.
+      if (!m) groupV[g] = round(p.groupVoltageV[g], 4);
+      else groupV[g] = m.groupVoltageV.valid[g] ? round(m.groupVoltageV.value[g], 4) : null;
     }
     return {
       timeS: tw.timeS,
