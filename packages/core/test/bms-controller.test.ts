@@ -61,7 +61,9 @@ test("start-up: the first 100 ms task starts the estimator, precharge closes, li
   assert.ok(Math.abs(atTwo - atOne - 0.1 * mol) < 1e-9, `${atTwo} − ${atOne} = 0.1 × ${mol}`);
   assert.equal(h.state.limits.dischargeReason, "recovering (rate limit)");
   while (h.ticks() < 1300) h.step();
-  assert.ok(Math.abs(h.state.commands.limits.dischargeCurrentMaxA - mol) < 1e-9);
+  assert.ok(
+    Math.abs(h.state.commands.limits.dischargeCurrentMaxA - cfg.hostLimits.currentFraction * mol) < 1e-9,
+  );
   assert.equal(h.state.limits.dischargeReason, "nominal");
 });
 
@@ -232,22 +234,23 @@ test("host limits: derating factors in closed form, each with its reason; tighte
   };
   // Long enough for the rate limit to reach the target.
   for (let k = 0; k < 200; k++) updateHostLimits(cfg, 4, x, r, 0.1, s);
-  assert.ok(Math.abs(s.chargeCurrentMaxA - 0.25 * L.chargeCurrent.mol) < 1e-12);
+  const f = cfg.hostLimits.currentFraction;
+  assert.ok(Math.abs(s.chargeCurrentMaxA - 0.25 * f * L.chargeCurrent.mol) < 1e-12);
   assert.equal(s.chargeReason, "temperature high");
   assert.equal(s.dischargeReason, "nominal");
   // SOC: discharge at socMin = socLowStart / 2 → half.
   updateHostLimits(cfg, 4, { ...x, socMin: cfg.hostLimits.socLowStart / 2 }, r, 0.1, s);
-  assert.ok(Math.abs(s.dischargeCurrentMaxA - 0.5 * L.dischargeCurrent.mol) < 1e-12, "falls at once");
+  assert.ok(Math.abs(s.dischargeCurrentMaxA - 0.5 * f * L.dischargeCurrent.mol) < 1e-12, "falls at once");
   assert.equal(s.dischargeReason, "state of charge");
   // Back to nominal: rises by 0.1 × MOL per second only.
   updateHostLimits(cfg, 4, x, r, 0.1, s);
-  assert.ok(Math.abs(s.dischargeCurrentMaxA - (0.5 + 0.01) * L.dischargeCurrent.mol) < 1e-12);
+  assert.ok(Math.abs(s.dischargeCurrentMaxA - (0.5 * f + 0.01) * L.dischargeCurrent.mol) < 1e-12);
   assert.equal(s.dischargeReason, "recovering (rate limit)");
   // Cell voltage: 3/4 of the band left on the highest group; MOL warning halves; RSL zeroes.
   const v = L.cellVoltageHigh.mol - 0.75 * cfg.hostLimits.voltageDerateBandV;
   updateHostLimits(cfg, 4, { ...x, tempMaxK: celsiusToKelvin(25), cellVoltageMaxV: v }, r, 0.1, s);
   assert.ok(
-    Math.abs(s.chargeCurrentMaxA - 0.26 * L.chargeCurrent.mol) < 1e-9,
+    Math.abs(s.chargeCurrentMaxA - (0.25 * f + 0.01) * L.chargeCurrent.mol) < 1e-9,
     "0.75 target, rate-limited from 0.25",
   );
   // Voltage limits: the pack may rise by Ns × what the highest group has left.
@@ -260,7 +263,7 @@ test("host limits: derating factors in closed form, each with its reason; tighte
   s.chargeCurrentMaxA = L.chargeCurrent.mol;
   updateHostLimits(cfg, 4, { ...x, tempMaxK: celsiusToKelvin(25) }, r, 0.1, s);
   assert.equal(s.chargeReason, "MOL warning");
-  assert.ok(Math.abs(s.chargeCurrentMaxA - cfg.hostLimits.molDerateFactor * L.chargeCurrent.mol) < 1e-12);
+  assert.ok(Math.abs(s.chargeCurrentMaxA - cfg.hostLimits.molDerateFactor * f * L.chargeCurrent.mol) < 1e-12);
   r.stopCharge = true;
   updateHostLimits(cfg, 4, x, r, 0.1, s);
   assert.equal(s.chargeCurrentMaxA, 0);
@@ -337,5 +340,6 @@ test("cooling check: cells 20 K above the coolant after 300 s of full flow raise
   // Its reaction derates both directions: the discharge limit (not otherwise limited at 45 °C) is halved.
   assert.equal(h.state.limits.dischargeReason, "MOL warning");
   assert.equal(h.state.table.entries[h.state.limits.dischargeEntry].id, "cooling.ineffective");
-  assert.ok(Math.abs(h.state.limits.dischargeCurrentMaxA - 0.5 * cfg.limits.dischargeCurrent.mol) < 1e-9);
+  const full = cfg.hostLimits.currentFraction * cfg.limits.dischargeCurrent.mol;
+  assert.ok(Math.abs(h.state.limits.dischargeCurrentMaxA - 0.5 * full) < 1e-9);
 });

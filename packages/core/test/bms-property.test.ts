@@ -10,7 +10,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
-import { filterSocEstimator, loadCellModel, parseScenario, runBmsOnTwin } from "../src/index.ts";
+import {
+  defaultBmsConfig,
+  filterSocEstimator,
+  loadCellModel,
+  parseScenario,
+  runBmsOnTwin,
+} from "../src/index.ts";
 
 const model = loadCellModel(
   JSON.parse(readFileSync(new URL("../params/lg-m50.json", import.meta.url), "utf8")),
@@ -168,4 +174,41 @@ test("the estimation seam takes the per-group SPKF of estimate/: group SOC track
   }
   // The discharge moved the SOC by about 2C × 60 s = 3.3 points: the estimate followed it.
   assert.ok(est.socMax < 0.7);
+});
+
+test("with a 100 ms base period the controller runs on the twin's default 100 ms frames without a trip", () => {
+  const file = {
+    format: "coxswain-scenario/1",
+    name: "slow-frames",
+    seed: 11,
+    params: "lg-m50",
+    pack: { seriesGroups: 6, parallelCells: 2 },
+    initial: { soc: 0.5, tempC: 25 },
+    ambientC: 25,
+    phases: [
+      { kind: "rest", durationS: 2 },
+      { kind: "current", currentA: -2 * 2 * C, durationS: 30 },
+      { kind: "charge", currentA: 2 * C, cellVoltageV: 4.2, maxDurationS: 30 },
+    ],
+  };
+  const scenario = parseScenario(file, "slow-frames");
+  assert.equal(scenario.stepS, 0.1);
+  assert.equal(scenario.sensors.samplePeriodS, 0.1);
+  const r = runBmsOnTwin(scenario, model, {
+    config: (pack) => defaultBmsConfig(pack, model, { basePeriodS: 0.1 }),
+    periodS: 0.1,
+  });
+  assert.equal(r.config.timing.mediumEvery, 1);
+  assert.equal(r.config.timing.slowEvery, 10);
+  assert.ok(r.closedS < 1, `closed at ${r.closedS} s`);
+  assert.equal(r.faultSeen, false, [...r.firstSetS.keys()].join(", "));
+  assert.ok(r.excursion.byV <= 0 && r.excursion.byK <= 0 && r.excursion.byA <= 0, r.excursion.worst);
+  // It carried the load: the discharge limit had risen above what the phase asked for.
+  assert.ok(r.state.health.chargeOutAh > 0.5 * 2 * C * 2 * (30 / 3600));
+  // With the 10 ms default on the same frames every call is 10 periods late: a timing fault.
+  const late = runBmsOnTwin(
+    parseScenario({ ...file, phases: [{ kind: "rest", durationS: 1 }] }, "slow-frames"),
+    model,
+  );
+  assert.ok(late.firstSetS.has("timing.late"));
 });

@@ -260,6 +260,9 @@ const bmsFileSchema = refine(
       socLowStart: number({ gt: 0, lt: 1 }),
       /** Factor applied in a direction while a MOL warning of that direction is active. */
       molDerateFactor: number({ min: 0, max: 1 }),
+      /** The host is offered this fraction of the current MOL, so a host riding its limit does not set the
+       *  MOL warning on current-sensor noise. */
+      currentFraction: number({ gt: 0, max: 1 }),
     }),
     balancing: object({
       enabled: boolean(),
@@ -537,7 +540,15 @@ const round = (x: number, digits = 6) => Number(x.toFixed(digits));
  * The default configuration for a pack, as a file (°C): limits nested inside the cell's datasheet limits
  * (the MSL is the datasheet limit), the supervision entries, and the OCV of the parameter set.
  */
-export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfigFile {
+export function defaultBmsConfigFile(
+  pack: PackInfo,
+  model: CellModel,
+  options: DefaultConfigOptions = {},
+): BmsConfigFile {
+  // The fast task runs every base period; the 100 ms and 1 s tasks every so many base periods.
+  const base = options.basePeriodS ?? 0.01;
+  const mediumEvery = Math.max(1, Math.round(0.1 / base));
+  const slowEvery = Math.max(1, Math.round(1 / (base * mediumEvery))) * mediumEvery;
   const np = pack.parallelCells;
   const ns = pack.seriesGroups;
   const c = (k: number) => round(kelvinToCelsius(k), 3);
@@ -560,12 +571,12 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
   const file = {
     format: BMS_FORMAT,
     timing: {
-      basePeriodS: 0.01,
-      mediumEvery: 10,
-      slowEvery: 100,
-      fastBudgetS: 0.01,
-      mediumBudgetS: 0.1,
-      slowBudgetS: 1,
+      basePeriodS: base,
+      mediumEvery,
+      slowEvery,
+      fastBudgetS: base,
+      mediumBudgetS: round(base * mediumEvery),
+      slowBudgetS: round(base * slowEvery),
     },
     restCurrentA: round(Math.max(noiseCurrentA, packCapacityAh / 100)),
     currentFilterS: 0.5,
@@ -927,6 +938,7 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
       socHighStart: 0.95,
       socLowStart: 0.05,
       molDerateFactor: 0.5,
+      currentFraction: 0.95,
     },
     balancing: { enabled: true, startAboveV: 0.01, stopBelowV: 0.003, minVoltageV: round(vMin + 0.8) },
     thermal: {
@@ -950,9 +962,21 @@ export function defaultBmsConfigFile(pack: PackInfo, model: CellModel): BmsConfi
   return parseBmsConfig(file, `default BMS configuration for ${model.name}`);
 }
 
+export interface DefaultConfigOptions {
+  /**
+   * Base period, s (default 0.01, the foxBMS-style 10 ms task). A runner that can only call the controller
+   * every 100 ms (the twin's default sensor period) runs with 0.1: the same tasks, the 10 ms one every 100 ms.
+   */
+  basePeriodS?: number;
+}
+
 /** The default compiled configuration for a pack of `model` cells. */
-export function defaultBmsConfig(pack: PackInfo, model: CellModel): BmsConfig {
-  return compileBmsConfig(defaultBmsConfigFile(pack, model));
+export function defaultBmsConfig(
+  pack: PackInfo,
+  model: CellModel,
+  options: DefaultConfigOptions = {},
+): BmsConfig {
+  return compileBmsConfig(defaultBmsConfigFile(pack, model, options));
 }
 
 function entry(

@@ -64,6 +64,11 @@ export interface BmsControllerOptions {
   estimator?: (pack: PackInfo, config: BmsConfig) => BmsSocEstimator;
   /** Most recent diagnosis events kept in the state's log. */
   logLength?: number;
+  /**
+   * How often the runner calls `step`, s: the configuration's base period must match (default: that of a
+   * fixed configuration, else 0.01).
+   */
+  periodS?: number;
 }
 
 const FAST = 0;
@@ -165,9 +170,13 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
 
   const controller: BmsController = {
     name: "coxswain-bms",
-    periodS: fixed ? period(fixed) : 0.01,
+    periodS: options.periodS ?? (fixed ? period(fixed) : 0.01),
     init(pack: PackInfo): BmsState {
       const config = typeof options.config === "function" ? options.config(pack) : options.config;
+      if (Math.abs(period(config) - controller.periodS) > 1e-12)
+        throw new Error(
+          `timing.basePeriodS: got ${period(config)} s, expected the controller's call period ${controller.periodS} s`,
+        );
       const t = config.timing;
       const p = t.basePeriodS;
       const table = new DiagnosisTable(config.entries, [p, p * t.mediumEvery, p * t.slowEvery]);

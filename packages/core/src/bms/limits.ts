@@ -1,7 +1,8 @@
 /**
  * Baseline host limits: what the host (inverter, charger) may draw or push, each with the reason that binds it.
  *
- * Current limits start from the maximum operating limit (MOL) of the pack current and are multiplied by simple
+ * Current limits start from `currentFraction` of the maximum operating limit (MOL) of the pack current (a margin
+ * for current-sensor noise when the host rides its limit) and are multiplied by simple
  * derating factors, each falling linearly to zero over a band before its MOL: temperature (charge and discharge
  * windows separately), cell voltage (highest group for charge, lowest for discharge) and SOC. An active MOL
  * warning in a direction multiplies by `molDerateFactor`; an RSL alarm or anything that opens the contactors
@@ -140,7 +141,7 @@ export function updateHostLimits(
   dischargeFactors[3] = clamp01(x.socMin / h.socLowStart);
   // clamp01 turns NaN into NaN (both comparisons false), which directionTarget reads as "no valid data".
   directionTarget(
-    L.chargeCurrent.mol,
+    L.chargeCurrent.mol * h.currentFraction,
     chargeFactors,
     x.closed,
     r.openContactors,
@@ -152,7 +153,7 @@ export function updateHostLimits(
     charge,
   );
   directionTarget(
-    L.dischargeCurrent.mol,
+    L.dischargeCurrent.mol * h.currentFraction,
     dischargeFactors,
     x.closed,
     r.openContactors,

@@ -58,6 +58,8 @@ export interface BmsRunResult {
 export interface BmsRunOptions {
   /** Configuration from the pack (default: defaultBmsConfig for the scenario's cell). */
   config?: (pack: PackInfo) => BmsConfig;
+  /** The controller's call period, s (default 0.01; must match the configuration's base period). */
+  periodS?: number;
   /** The SOC estimator (default: the controller's coulomb counter). */
   estimator?: BmsControllerOptions["estimator"];
   resources?: TwinResources;
@@ -74,7 +76,12 @@ export interface BmsRunOptions {
 /** Runs `scenario` with the BMS controller (a repeatable clock: task durations read as zero). */
 export function runBmsOnTwin(scenario: Scenario, model: CellModel, o: BmsRunOptions = {}): BmsRunResult {
   const makeConfig = o.config ?? ((p: PackInfo) => defaultBmsConfig(p, model));
-  const bms = createBmsController({ config: makeConfig, clock: () => 0, estimator: o.estimator });
+  const bms = createBmsController({
+    config: makeConfig,
+    clock: () => 0,
+    estimator: o.estimator,
+    periodS: o.periodS,
+  });
   let state: BmsState | null = null;
   // The twin keeps the controller state private; this wrapper keeps a handle on it for scoring.
   const wrapped: Controller<BmsState> = {
