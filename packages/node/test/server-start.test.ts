@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -77,4 +77,17 @@ test("coxswain start serves the live BMS on the default twin, prints the address
   const n = (db.prepare("SELECT COUNT(*) AS n FROM telemetry").get() as { n: number }).n;
   db.close();
   assert.ok(n >= 2, `history holds ${n} telemetry rows`);
+});
+
+test("coxswain start refuses bad options by name, with the value typed and what is allowed", () => {
+  const r = spawnSync(
+    process.execPath,
+    [bin, "start", "--port", "abc", "--speed", "5000", "--state-dir", join(dir, "s2")],
+    {
+      encoding: "utf8",
+    },
+  );
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /port: got "abc", expected an integer >= 0 and <= 65535/);
+  assert.match(r.stderr, /speed: got 5000, expected a finite number >= 0\.1 and <= 1000/);
 });

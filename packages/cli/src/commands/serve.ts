@@ -53,7 +53,9 @@ interface RawLiveOptions {
   history?: string | boolean;
 }
 
-const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
+/** Numbers from the command line; anything else stays text, so the error shows what was typed. */
+const num = (s: string | undefined): unknown =>
+  s !== undefined && /^\s*-?\d+(\.\d+)?(e[-+]?\d+)?\s*$/i.test(s) ? Number(s) : s;
 
 /** Builds the dashboard when this checkout has no build yet (a fresh clone), so `npm start` just works. */
 export function ensureDashboard(log: (s: string) => void): string {
