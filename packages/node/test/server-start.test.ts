@@ -91,3 +91,54 @@ test("coxswain start refuses bad options by name, with the value typed and what 
   assert.match(r.stderr, /port: got "abc", expected an integer >= 0 and <= 65535/);
   assert.match(r.stderr, /speed: got 5000, expected a finite number >= 0\.1 and <= 1000/);
 });
+
+test("a running coxswain start killed hard (SIGKILL) leaves a sound history holding what it had committed", async () => {
+  const stateDir = join(dir, "killed");
+  const child = spawn(
+    process.execPath,
+    [bin, "start", "--port", "0", "--speed", "20", "--state-dir", stateDir],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on("exit", (_code, signal) => resolve(signal)),
+  );
+  let committedUpToS = Number.NaN;
+  let timeAtKillS = Number.NaN;
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) {
+          clearInterval(timer);
+          resolve(m[1]);
+        }
+      }, 50);
+      exited.then(() => reject(new Error(`start exited before serving:\n${out}`)));
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    // A history query commits what is pending, so everything up to its last sample is on disk now.
+    const series = (await (await fetch(`${url}api/history/telemetry?maxPoints=100000`)).json()) as {
+      timeS: number[];
+    };
+    committedUpToS = series.timeS[series.timeS.length - 1];
+    await new Promise((r) => setTimeout(r, 1200));
+    timeAtKillS = ((await (await fetch(`${url}api/telemetry`)).json()) as { timeS: number }).timeS;
+  } finally {
+    child.kill("SIGKILL");
+  }
+  assert.equal(await exited, "SIGKILL");
+  assert.ok(committedUpToS > 0, `committed up to ${committedUpToS} s`);
+  const db = new Database(join(stateDir, "history.sqlite"));
+  assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
+  const last = (db.prepare("SELECT MAX(time_s) AS t FROM telemetry").get() as { t: number }).t;
+  db.close();
+  assert.ok(last >= committedUpToS, `history ends at ${last} s, had committed up to ${committedUpToS} s`);
+  // At most the last wall second is lost: at 20× that is 20 s of session time (plus one telemetry period).
+  assert.ok(last >= timeAtKillS - 21, `history ends at ${last} s, the session was at ${timeAtKillS} s`);
+});
