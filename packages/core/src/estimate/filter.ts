@@ -6,8 +6,10 @@
  * Each filter (extended Kalman, central-difference sigma-point) supplies only how it predicts the state and the
  * measurement with their covariances.
  */
+
+import { ocvSlope } from "../cell/model.ts";
 import type { CellModel } from "../cell/params.ts";
-import { StepCoefficients, signThreshold, stateSize, stepCoefficients } from "./cellstep.ts";
+import { StepCoefficients, signThreshold, socFromOcv, stateSize, stepCoefficients } from "./cellstep.ts";
 import {
   type FilterTuning,
   modelErrorVariance,
@@ -153,7 +155,7 @@ export abstract class SocFilterBase implements SocFilter {
     );
     c.rTotal += (this.resistanceScale - 1) * c.r0;
     c.r0 *= this.resistanceScale;
-    if (!this.started) this.polarisationUnknown(currentA, tempK);
+    if (!this.started) this.firstSample(currentA, voltageV, tempK);
     // The model error e is a first-order Gauss–Markov process whose stationary variance follows the overpotential;
     // when that rises (a pulse starts) the variance rises with it at once, since so does the error.
     let overpotential = Math.abs(c.r0 * currentA);
@@ -171,13 +173,36 @@ export abstract class SocFilterBase implements SocFilter {
   }
 
   /**
+   * A filter woken at rest reads the voltage as an OCV, inverted through the whole OCV curve (a single linearised
+   * update at a wrong SOC would go only part of the way on a curved OCV), and fuses that SOC with the given one
+   * by their variances: the unknown hysteresis state (±M) and the model error at rest set the OCV reading's σ.
+   */
+  private wakeAtRest(voltageV: number, tempK: number): void {
+    if (!Number.isFinite(voltageV)) return;
+    const c = this.coef;
+    const hIndex = this.n - 1;
+    const h = this.hasHysteresis ? this.x[hIndex] : 0;
+    const zOcv = socFromOcv(this.model, voltageV - c.m0 * c.s - c.m * h, tempK);
+    const slope = Math.max(ocvSlope(this.model, zOcv, tempK), 1e-3);
+    const hVar = this.hasHysteresis ? c.m * c.m * this.p[hIndex * this.n + hIndex] : 0;
+    const r = (this.tuning.voltageNoiseV ** 2 + this.tuning.modelErrorV ** 2 + hVar) / (slope * slope);
+    const p0 = this.p[0];
+    const k = p0 / (p0 + r);
+    this.x[0] += k * (zOcv - this.x[0]);
+    // P is still diagonal here (nothing has been learned yet), so only the SOC variance shrinks.
+    this.p[0] = (1 - k) * p0;
+  }
+
+  /**
    * A filter that starts while a real current flows (above C/10) does not know how far the cell is polarised: each
    * RC voltage may be anywhere up to its steady state R_k·|I|, so its variance starts there instead of at
    * "relaxed".
    */
-  private polarisationUnknown(currentA: number, tempK: number): void {
+  private firstSample(currentA: number, voltageV: number, tempK: number): void {
     this.started = true;
-    if (Math.abs(currentA) < 0.1 * this.model.capacityAh) return;
+    const oneC = this.model.capacityAh;
+    if (Math.abs(currentA) < 0.01 * oneC) this.wakeAtRest(voltageV, tempK);
+    if (Math.abs(currentA) < 0.1 * oneC) return;
     const n = this.n;
     const dir = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
     for (let k = 0; k < this.nRc; k++) {
