@@ -58,6 +58,17 @@ for (const filter of ["ekf", "spkf"] as const) {
   });
 }
 
+test("ekf and spkf: woken at rest 40 points wrong, the first sample's OCV puts the SOC within 2 points", () => {
+  // Relaxed cell at 85 % (no hysteresis offset: a fresh cell), voltage = OCV; the filter is told 45 %.
+  const fresh = testCell({ hysteresis: undefined });
+  const ocv = new CellArray(fresh, 1, { soc: 0.85, tempK: 298.15 }).ocv(0);
+  for (const F of [SocEkf, SocSpkf]) {
+    const f = new F(fresh, { soc: 0.45, socSigma: 0.3 });
+    f.step(0, 0, ocv, 298.15);
+    assert.ok(Math.abs(f.soc - 0.85) < 0.02, `${F.name}: ${f.soc}`);
+  }
+});
+
 test("ekf: its voltage prediction is the cell model's voltage (same equations, second implementation)", () => {
   // Noise-free data, exact initial state: innovations must vanish to rounding, hysteresis and RC included.
   const clean = syntheticRun(model, { seed: 3, seconds: 3000, initialSoc: 0.8 });
