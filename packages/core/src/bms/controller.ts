@@ -282,7 +282,7 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
       const slow = state.tick % t.slowEvery === 0;
       if (slow) slowTask(state, m, timeS);
       const c3 = clock();
-      contactorTask(state, m, timeS);
+      contactorTask(state, m);
       const c4 = clock();
       // Timing monitor: judged in the next call's 10 ms diagnosis.
       state.lastTaskS[FAST] = c1 - c0 + (c4 - c3);
@@ -612,7 +612,7 @@ function slowTask(state: BmsState, m: Measurements, timeS: number): void {
   foldReactions(state.table, state.diag, state.reactions);
 }
 
-function contactorTask(state: BmsState, m: Measurements, _timeS: number): void {
+function contactorTask(state: BmsState, m: Measurements): void {
   const cfg = state.config;
   const c = state.contactors;
   const r = state.reactions;
