@@ -88,8 +88,8 @@ test("coxswain start refuses bad options by name, with the value typed and what 
     },
   );
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /port: got "abc", expected an integer >= 0 and <= 65535/);
-  assert.match(r.stderr, /speed: got 5000, expected a finite number >= 0\.1 and <= 1000/);
+  assert.match(r.stderr, /--port: got "abc", expected an integer >= 0 and <= 65535/);
+  assert.match(r.stderr, /--speed: got 5000, expected a finite number >= 0\.1 and <= 1000/);
 });
 
 test("a running coxswain start killed hard (SIGKILL) leaves a sound history holding what it had committed", async () => {

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { number, object, optional, string, validate } from "@coxswain/core";
+import { number, object, optional, type Schema, string, ValidationError, validate } from "@coxswain/core";
 import { CONTROLLERS, type ControllerChoice } from "@coxswain/node/server/controllers";
 import { createLiveSimulation, DEFAULT_SCENARIO } from "@coxswain/node/server/default-session";
 import { SPEED_MAX, SPEED_MIN } from "@coxswain/node/server/live";
@@ -27,6 +27,8 @@ const LIVE_OPTIONS = object({
   seed: optional(number({ integer: true, min: 0, max: 4294967295 })),
   stateDir: string(),
   history: optional(string()),
+  keepTelemetryDays: number({ gt: 0, max: 36500 }),
+  keepEventDays: number({ gt: 0, max: 36500 }),
 });
 
 export function addLiveOptions(cmd: Command): Command {
@@ -39,7 +41,9 @@ export function addLiveOptions(cmd: Command): Command {
     .option("--seed <n>", "override the scenario's random seed")
     .option("--state-dir <dir>", "where the control token and history live", defaultStateDir())
     .option("--history <file>", "history database (default <state-dir>/history.sqlite)")
-    .option("--no-history", "keep no history");
+    .option("--no-history", "keep no history")
+    .option("--keep-telemetry-days <d>", "history keeps telemetry this long", "7")
+    .option("--keep-event-days <d>", "history keeps events and alarms this long", "365");
 }
 
 interface RawLiveOptions {
@@ -51,6 +55,8 @@ interface RawLiveOptions {
   seed?: string;
   stateDir: string;
   history?: string | boolean;
+  keepTelemetryDays: string;
+  keepEventDays: string;
 }
 
 /** Numbers from the command line; anything else stays text, so the error shows what was typed. */
@@ -74,21 +80,33 @@ export function ensureDashboard(log: (s: string) => void): string {
   return DASHBOARD_DIR;
 }
 
+/** Validates parsed options, naming each bad one as it is typed on the command line (--keep-event-days). */
+function validateOptions<T>(schema: Schema<T>, values: unknown): T {
+  try {
+    return validate(schema, values, "options");
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    const flag = (path: string) => `--${path.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new ValidationError(
+      "options",
+      e.issues.map((i) => ({ ...i, path: flag(i.path) })),
+    );
+  }
+}
+
 export async function runLive(raw: RawLiveOptions): Promise<void> {
-  const o = validate(
-    LIVE_OPTIONS,
-    {
-      host: raw.host,
-      port: num(raw.port),
-      speed: num(raw.speed),
-      scenario: raw.scenario,
-      controller: raw.controller,
-      seed: num(raw.seed),
-      stateDir: raw.stateDir,
-      ...(typeof raw.history === "string" ? { history: raw.history } : {}),
-    },
-    "options",
-  );
+  const o = validateOptions(LIVE_OPTIONS, {
+    host: raw.host,
+    port: num(raw.port),
+    speed: num(raw.speed),
+    scenario: raw.scenario,
+    controller: raw.controller,
+    seed: num(raw.seed),
+    stateDir: raw.stateDir,
+    ...(typeof raw.history === "string" ? { history: raw.history } : {}),
+    keepTelemetryDays: num(raw.keepTelemetryDays),
+    keepEventDays: num(raw.keepEventDays),
+  });
   const log = (s: string) => process.stdout.write(`${s}\n`);
   const staticDir = ensureDashboard(log);
   const simulation = createLiveSimulation({
@@ -103,6 +121,7 @@ export async function runLive(raw: RawLiveOptions): Promise<void> {
     speed: o.speed,
     stateDir: o.stateDir,
     historyPath: raw.history === false ? null : (o.history ?? undefined),
+    retention: { telemetryMaxAgeS: o.keepTelemetryDays * 86400, eventMaxAgeS: o.keepEventDays * 86400 },
     staticDir,
   });
   const p = simulation.info.pack;

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { SqliteHistory } from "../history/sqlite.ts";
-import type { HistoryStore } from "../history/store.ts";
+import type { HistoryStore, RetentionPolicy } from "../history/store.ts";
 import { createServer } from "./app.ts";
 import { LiveSession, type LiveSimulation } from "./live.ts";
 import { recordSession } from "./record.ts";
@@ -19,6 +19,8 @@ export interface LiveServerOptions {
   stateDir: string;
   /** History file; `null` turns history off. Default `<stateDir>/history.sqlite`. */
   historyPath?: string | null;
+  /** What the history keeps (default: telemetry 7 days, events 365 days). */
+  retention?: RetentionPolicy;
   speed?: number;
   frameRateHz?: number;
   staticDir?: string;
@@ -39,6 +41,7 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
   const history: HistoryStore | undefined = historyPath
     ? new SqliteHistory(historyPath, {
         runName: `${o.simulation.info.scenario} / ${o.simulation.info.controller}`,
+        ...(o.retention ? { retention: o.retention } : {}),
       })
     : undefined;
   const session = new LiveSession(o.simulation, {
