@@ -24,9 +24,8 @@ export class StepCoefficients {
   /** RC decay factors and input gains, one per branch. */
   readonly a: Float64Array;
   readonly b: Float64Array;
-  /** Ohmic resistance, Ω; the sum R0 + Σ R_k, Ω. */
+  /** Ohmic resistance, Ω. */
   r0 = 0;
-  rTotal = 0;
   /** Hysteresis magnitudes (V), decay factor and target of h over the step, and the instantaneous sign s'. */
   m = 0;
   m0 = 0;
@@ -74,7 +73,6 @@ export function stepCoefficients(
   const q = SECONDS_PER_HOUR * capacityAh;
   c.dzdI = (eta * dt) / q;
   c.r0 = m.r0.at(z, tK, dir);
-  let rTotal = c.r0;
   for (let k = 0; k < m.rc.length; k++) {
     const b = m.rc[k];
     const rk = b.r.at(z, tK, dir);
@@ -82,9 +80,7 @@ export function stepCoefficients(
     const a = tau > 0 ? Math.exp(-dt / tau) : 0;
     c.a[k] = a;
     c.b[k] = rk * (1 - a);
-    rTotal += rk;
   }
-  c.rTotal = rTotal;
   const hy = m.hysteresis;
   if (hy) {
     c.m = hy.m.at(z, tK);

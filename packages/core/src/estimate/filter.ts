@@ -153,7 +153,6 @@ export abstract class SocFilterBase implements SocFilter {
       c,
       this.signThresholdA,
     );
-    c.rTotal += (this.resistanceScale - 1) * c.r0;
     c.r0 *= this.resistanceScale;
     if (!this.started) this.firstSample(currentA, voltageV, tempK);
     // The model error e is a first-order Gauss–Markov process whose stationary variance follows the overpotential;
