@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ocvIntegral } from "../src/cell/model.ts";
+import { CellArray, ocvIntegral } from "../src/cell/model.ts";
 import { Rng } from "../src/random.ts";
 import { defaultPackConfig, type HostDemand, Pack, type PackConfig } from "../src/twin/pack.ts";
 import { celsiusToKelvin } from "../src/units.ts";
@@ -204,4 +204,49 @@ test("energy is conserved across the pack", () => {
     Math.abs(pack.terminalJ - inside) < 2e-4 * throughputJ,
     `terminal ${pack.terminalJ} J vs inside ${inside} J (throughput ${throughputJ} J)`,
   );
+});
+
+test("the pack's group solve agrees with a second implementation on CellArray's exact path", () => {
+  const pack = makePack(1, 3, (c) => {
+    c.coefficientRefreshSteps = 1;
+  });
+  const scales = [0.8, 1, 1.3];
+  const caps = [1.1, 1, 0.9];
+  const ref = new CellArray(pack.cells.model, 3, { soc: 0.6, tempK: T25 });
+  for (let i = 0; i < 3; i++) {
+    pack.cells.resistanceScale[i] = ref.resistanceScale[i] = scales[i];
+    pack.cells.capacityScale[i] = ref.capacityScale[i] = caps[i];
+  }
+  pack.fast.invalidateAll();
+  closeContactors(pack);
+  const rng = new Rng(12);
+  let demand = -9;
+  let worstV = 0;
+  let worstI = 0;
+  for (let k = 0; k < 3000; k++) {
+    if (k % 100 === 0) demand = (rng.uniform() < 0.5 ? -1 : 1) * rng.range(3, 9);
+    // The reference sees the same temperatures (the pack's thermal network moves them).
+    ref.tCellK.set(pack.cells.tCellK);
+    pack.step(0.1, current(demand));
+    let sumG = 0;
+    let sumEG = 0;
+    const dir = Math.sign(demand);
+    for (let i = 0; i < 3; i++) {
+      ref.linearize(i, 0.1, dir);
+      const g = 1 / (ref.resistance[i] + pack.interconnectOhm[i]);
+      sumG += g;
+      sumEG += ref.emf[i] * g;
+    }
+    const v = (demand + sumEG) / sumG;
+    worstV = Math.max(worstV, Math.abs(v - pack.groupVoltageV[0]));
+    for (let i = 0; i < 3; i++) {
+      const ii = (v - ref.emf[i]) / (ref.resistance[i] + pack.interconnectOhm[i]);
+      worstI = Math.max(worstI, Math.abs(ii - pack.cellCurrentA[i]));
+      // CellArray keeps one cell's branch coefficients between linearize and commit: linearise again.
+      ref.linearize(i, 0.1, dir);
+      ref.commit(i, ii, 0.1);
+    }
+  }
+  assert.ok(worstV < 1e-9, `group voltage differs by ${worstV} V`);
+  assert.ok(worstI < 1e-9, `cell current differs by ${worstI} A`);
 });
