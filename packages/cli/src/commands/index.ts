@@ -3,6 +3,7 @@ import { registerCan } from "./can.ts";
 import { registerCell } from "./cell.ts";
 import { registerEstimate } from "./estimate.ts";
 import { registerFit } from "./fit.ts";
+import { registerHil } from "./hil.ts";
 import { registerImport } from "./import.ts";
 import { registerParams } from "./params.ts";
 import { registerReport } from "./report.ts";
@@ -22,4 +23,5 @@ export const commands: ((program: Command) => void)[] = [
   registerFit,
   registerTwin,
   registerCan,
+  registerHil,
 ];

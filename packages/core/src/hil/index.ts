@@ -1,0 +1,3 @@
+export * from "./controller.ts";
+export * from "./link.ts";
+export * from "./run.ts";
