@@ -192,7 +192,8 @@ export function mountDashboard(root: HTMLElement, source: TelemetrySource, title
     if (!k) return;
     faultTarget.disabled = k.target === "pack";
     faultValue.disabled = !k.value;
-    if (k.value) faultValue.value = String(k.value.default);
+    faultValue.value = k.value ? String(k.value.default) : "";
+    faultTarget.value = k.target === "pack" ? "" : faultTarget.value || "0";
     faultHelp.textContent = `${k.description}${k.target === "pack" ? "" : ` (target: ${k.target} index)`}${
       k.value ? `; ${k.value.name} ${k.value.min} … ${k.value.max} ${k.value.unit}` : ""
     }`;
