@@ -47,7 +47,7 @@ async function start(): Promise<LiveSession> {
     ...controllerFor("bms", model),
     repeatPhases: 100,
   });
-  return new LiveSession(simulation, { speed: 10 });
+  return new LiveSession(simulation, { speed: 1 });
 }
 
 const ready = start();
