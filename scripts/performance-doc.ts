@@ -50,12 +50,16 @@ function driveSection(runs: Json[]): string {
 budgeting both and the delay-aware cooling decision, the hottest cell reached ${f(hot.maxCellTempC, 2)} °C against its
 maximum of ${f(hot.tempMslC, 0)} °C.`
     : "";
-  return `Default pack (110s36p \`lg-m50-chen2020\`), US06 from the committed speed schedules, the baseline BMS
-controller (\`bms/\`, default configuration, twin stepped at its 10 ms period) against the same controller
-with its current limits replaced by the 2 s state of power (re-predicted every 100 ms) at the maximum operating limits (candidates: 2 per
-criterion; 10 mV voltage margin). "True core temperature" feeds the SOP the twin's core temperatures instead of
-the estimate (nearest sensor + heat over the core-to-case conductance): what a better temperature estimate
-unlocks.
+  return `Default pack (110s36p \`lg-m50-chen2020\`), US06 from the committed speed schedules, from 8 % SOC to the
+empty end (where limits bind). The baseline is the BMS controller (\`bms/\`, default configuration, twin
+stepped at its 10 ms period); the predictive run is the same controller with its current limits replaced by
+the 2 s state of power (re-predicted every 100 ms; candidates: 2 per criterion; 10 mV voltage margin), except
+where the baseline stops a direction outright (open contactors, no data, faults, RSL alarms). The SOP window
+is the recommended safety limits (RSL) for voltage and temperature and the maximum operating limit for current:
+the baseline needs the wide buffer between its maximum operating limits and the maximum safety limits (MSL)
+because it only reacts to what it measures. "True core temperature" feeds the SOP the twin's core
+temperatures instead of the estimate (nearest sensor + heat over the core-to-case conductance): what a better
+temperature estimate unlocks. Safety is judged against the MSL.
 
 | setup | limits | discharged kWh | regen kWh | lowest cell V | hottest cell °C | alarms |
 |---|---|---:|---:|---:|---:|---|

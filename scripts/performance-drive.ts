@@ -2,16 +2,18 @@
  * Drive-cycle experiment on the twin's default pack (110s36p LG M50, `lg-m50-chen2020`): an aggressive cycle
  * (US06, repeated) at −10 °C and at 40 °C ambient, with the BMS controller's baseline host limits (derating)
  * and with the predictive limits of `sop/` in their place. The predictive controller is the baseline controller
- * with its current limits replaced by the 10 s state of power wherever the baseline allows any current at all
- * (faults, alarms and open contactors still set them to zero), and, optionally, its coolant flow replaced by the
- * delay-aware cooling decision of `thermal/`.
+ * with its current limits replaced by the 2 s state of power (re-predicted every 100 ms) except where the
+ * baseline stops a direction outright (open contactors, no data, faults, RSL alarms), and, optionally, its
+ * coolant flow replaced by the delay-aware cooling decision of `thermal/`.
  */
 import {
   type BmsConfig,
+  type BmsState,
   type Controller,
   CoolingController,
   createBmsController,
   defaultBmsConfig,
+  type LimitReason,
   type PackInfo,
   PredictiveLimiter,
   parseScenario,
@@ -22,20 +24,25 @@ import { loadCellModelByName, loadSpeedSchedule } from "@coxswain/node";
 
 export const model = loadCellModelByName("lg-m50-chen2020");
 
-/** The SOP window at the BMS's maximum operating limits (per cell): what the baseline derates toward. */
+/**
+ * The SOP window at the BMS's recommended safety limits (RSL, per cell). The baseline derates toward its
+ * maximum operating limits (MOL) and keeps a wide buffer to the maximum safety limits (MSL) because it only
+ * reacts to what it measures; the SOP predicts where the next seconds will take each group, so it can use the
+ * band between MOL and RSL without reaching an RSL (which would stop the discharge) and never comes near an MSL.
+ */
 export function windowFromBms(cfg: BmsConfig, np: number): SopWindow {
   const L = cfg.limits;
   return {
-    voltageMinV: L.cellVoltageLow.mol,
-    voltageMaxV: L.cellVoltageHigh.mol,
+    voltageMinV: L.cellVoltageLow.rsl,
+    voltageMaxV: L.cellVoltageHigh.rsl,
     socMin: 0,
     socMax: 1,
     chargeCurrentMaxA: L.chargeCurrent.mol / np,
     dischargeCurrentMaxA: L.dischargeCurrent.mol / np,
-    chargeTempMinK: L.chargeTempLow.mol,
-    chargeTempMaxK: L.chargeTempHigh.mol,
-    dischargeTempMinK: L.dischargeTempLow.mol,
-    dischargeTempMaxK: L.dischargeTempHigh.mol,
+    chargeTempMinK: L.chargeTempLow.rsl,
+    chargeTempMaxK: L.chargeTempHigh.rsl,
+    dischargeTempMinK: L.dischargeTempLow.rsl,
+    dischargeTempMaxK: L.dischargeTempHigh.rsl,
   };
 }
 
@@ -108,6 +115,14 @@ function baseline(): Controller<unknown> {
   return createBmsController({ config: bmsConfig, clock: () => 0 }) as Controller<unknown>;
 }
 
+/** Baseline limit reasons that stop a direction outright (everything else is derating, which the SOP replaces). */
+const HARD_STOPS = new Set<LimitReason>([
+  "contactors not closed",
+  "no valid data",
+  "fault: contactors opening",
+  "RSL alarm",
+]);
+
 function predictive(o: DriveOptions, twinRef: { twin: Twin | null }): Controller<unknown> {
   const inner = baseline();
   let limiter: PredictiveLimiter | null = null;
@@ -159,8 +174,9 @@ function predictive(o: DriveOptions, twinRef: { twin: Twin | null }): Controller
       // The limits and the cooling are 100 ms tasks: between them the last commands stand.
       if (calls++ % 10 !== 0) {
         const L = out.commands.limits;
-        if (L.dischargeCurrentMaxA > 0) L.dischargeCurrentMaxA = lastDischarge;
-        if (L.chargeCurrentMaxA > 0) L.chargeCurrentMaxA = lastCharge;
+        const reasons = (out.state as BmsState).limits;
+        L.dischargeCurrentMaxA = HARD_STOPS.has(reasons.dischargeReason) ? 0 : lastDischarge;
+        L.chargeCurrentMaxA = HARD_STOPS.has(reasons.chargeReason) ? 0 : lastCharge;
         if (cooling) out.commands.coolantFlow = cooling.flow;
         return out;
       }
@@ -178,10 +194,12 @@ function predictive(o: DriveOptions, twinRef: { twin: Twin | null }): Controller
       }
       limiter.update(m, undefined, truth);
       const L = out.commands.limits;
-      lastDischarge = limiter.dischargeCurrentMaxA;
-      lastCharge = limiter.chargeCurrentMaxA;
-      if (L.dischargeCurrentMaxA > 0) L.dischargeCurrentMaxA = lastDischarge;
-      if (L.chargeCurrentMaxA > 0) L.chargeCurrentMaxA = lastCharge;
+      // The baseline's hard stops (open contactors, no data, faults, RSL alarms) stand; its derating does not.
+      const reasons = (out.state as BmsState).limits;
+      lastDischarge = HARD_STOPS.has(reasons.dischargeReason) ? 0 : limiter.dischargeCurrentMaxA;
+      lastCharge = HARD_STOPS.has(reasons.chargeReason) ? 0 : limiter.chargeCurrentMaxA;
+      L.dischargeCurrentMaxA = lastDischarge;
+      L.chargeCurrentMaxA = lastCharge;
       if (cooling) {
         let hot = Number.NEGATIVE_INFINITY;
         let cold = Number.POSITIVE_INFINITY;
