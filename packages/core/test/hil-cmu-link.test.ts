@@ -212,6 +212,7 @@ test("decision comparison counts discrete and continuous differences", () => {
   assert.equal(c.identical, 2);
   assert.equal(c.discreteDifferences, 1);
   assert.deepEqual(c.firstDiscreteDifference, { timeS: 0.1, field: "bleed", a: "01", b: "00" });
+  assert.deepEqual(c.differingCalls, { contactors: 0, mode: 0, alarms: 0, bleed: 1 });
   assert.equal(c.continuousDifferences, 1);
   assert.equal(c.maxDifference.chargeCurrentMaxA, 0.5);
 });

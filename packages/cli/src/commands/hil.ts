@@ -22,9 +22,14 @@ interface HilOptions {
 const yes = (b: boolean) => (b ? "yes" : "no");
 
 function describeRun(r: HilLinkRun, wallS: number): string {
-  const where = r.tcpPort !== null ? `socketcand TCP on 127.0.0.1:${r.tcpPort}` : r.link;
+  const where =
+    r.tcpPort !== null
+      ? `CMU frames over socketcand TCP on 127.0.0.1:${r.tcpPort}`
+      : r.link === "memory"
+        ? "CMU frames on the in-process CAN bus"
+        : r.link;
   const lines = [
-    `${r.link} link (${where}): ${r.steps} plant steps, ${r.decisions.length} controller calls, ${r.simulatedS.toFixed(1)} s simulated in ${wallS.toFixed(1)} s`,
+    `${where}: ${r.steps} plant steps, ${r.decisions.length} controller calls, ${r.simulatedS.toFixed(1)} s simulated in ${wallS.toFixed(1)} s`,
     `  frames: ${r.framesToBms} CMU frames to the BMS, ${r.framesToPlant} balancing frames back`,
   ];
   if (r.tcp)
@@ -34,6 +39,13 @@ function describeRun(r: HilLinkRun, wallS: number): string {
   return lines.join("\n");
 }
 
+/** Bleed masks are long: name the groups (1-based) that differ. */
+function showDifference(field: string, a: string, b: string): string {
+  if (field !== "bleed") return `${a} vs ${b}`;
+  const groups = [...a].flatMap((x, k) => (x !== b[k] ? [`group ${k + 1} ${x} vs ${b[k]}`] : []));
+  return groups.join(", ");
+}
+
 function describeComparison(what: string, c: DecisionComparison): string {
   const lines = [
     `${what}: ${c.compared} calls compared, ${c.identical} bit-identical; discrete decisions (contactors, mode, alarms, bleed) identical: ${yes(c.discreteDifferences === 0 && c.timeMismatches === 0)}`,
@@ -41,7 +53,11 @@ function describeComparison(what: string, c: DecisionComparison): string {
   const f = c.firstDiscreteDifference;
   if (f)
     lines.push(
-      `  ${c.discreteDifferences} calls differ; first at ${f.timeS.toFixed(1)} s in ${f.field}: ${f.a} vs ${f.b}`,
+      `  calls that differ: ${Object.entries(c.differingCalls)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(
+          ", ",
+        )}; the first at ${f.timeS.toFixed(1)} s in ${f.field}: ${showDifference(f.field, f.a, f.b)}`,
     );
   if (c.continuousDifferences)
     lines.push(

@@ -162,6 +162,8 @@ export interface DecisionComparison {
   /** Calls where a discrete decision differs (contactors, mode, alarms, bleed switches). */
   discreteDifferences: number;
   firstDiscreteDifference: { timeS: number; field: string; a: string; b: string } | null;
+  /** Calls that differ, per discrete field. */
+  differingCalls: Record<(typeof DISCRETE)[number], number>;
   /** Calls where a limit, the coolant flow or the heater differs, and the largest difference per field. */
   continuousDifferences: number;
   maxDifference: Record<(typeof CONTINUOUS)[number], number>;
@@ -177,6 +179,7 @@ export function compareDecisions(a: readonly Decision[], b: readonly Decision[])
     identical: 0,
     discreteDifferences: 0,
     firstDiscreteDifference: null,
+    differingCalls: { contactors: 0, mode: 0, alarms: 0, bleed: 0 },
     continuousDifferences: 0,
     maxDifference: {
       chargeCurrentMaxA: 0,
@@ -196,6 +199,7 @@ export function compareDecisions(a: readonly Decision[], b: readonly Decision[])
     let discrete = false;
     for (const f of DISCRETE)
       if (x[f] !== y[f]) {
+        r.differingCalls[f]++;
         if (!discrete && !r.firstDiscreteDifference)
           r.firstDiscreteDifference = { timeS: x.timeS, field: f, a: x[f], b: y[f] };
         discrete = true;
