@@ -84,3 +84,20 @@ test("an unknown parameter-set name lists the named sets", () => {
   assert.equal(r.code, 1);
   assert.match(r.err, /no parameter set named "no-such-cell"/);
 });
+
+test("twin run --report writes a self-contained HTML report of the run with its controller", () => {
+  const report = join(dir, "report.html");
+  const r = coxswain("twin", "run", "fault-temperature-bias", "--report", report);
+  assert.equal(r.code, 0, r.err);
+  const html = readFileSync(report, "utf8");
+  assert.match(html, /^<!doctype html>/i);
+  assert.ok((html.match(/<svg/g) ?? []).length >= 4, "plots of voltages, temperatures, SOC, limits");
+  assert.doesNotMatch(html, /<script|src="http/i, "no scripts and nothing fetched");
+  assert.match(r.out, /coxswain-bms controller/);
+});
+
+test("twin run needs somewhere to write", () => {
+  const r = coxswain("twin", "run", "fault-temperature-bias");
+  assert.equal(r.code, 1);
+  assert.match(r.err, /give --out <dir>, --report <file.html>, or both/);
+});

@@ -15,29 +15,32 @@ export function registerReport(program: Command): void {
     .addOption(new Option("--controller <name>", "controller under test").choices(CONTROLLERS).default("bms"))
     .option("--seed <n>", "override the scenario's seed", numberArg("--seed", 0, 4294967295))
     .option("--max-hours <h>", "stop after this much simulated time", numberArg("--max-hours", 0, 1e6))
-    .action(
-      (
-        scenario: string,
-        o: { out: string; controller: ControllerChoice; seed?: number; maxHours?: number },
-      ) => {
-        const sim = createLiveSimulation({
-          scenario,
-          controller: o.controller,
-          repeatPhases: 1,
-          ...(o.seed !== undefined ? { seed: o.seed } : {}),
-        });
-        const run = recordRun(
-          sim,
-          1,
-          o.maxHours === undefined ? Number.POSITIVE_INFINITY : o.maxHours * 3600,
-        );
-        writeTextFile(o.out, reportHtml(run));
-        const e = socErrors(run);
-        console.log(
-          `${run.info.scenario} with the ${run.info.controller} controller: ${(sim.timeS / 3600).toFixed(2)} h simulated${
-            e ? `, SOC estimate RMSE ${e.rmsePp.toFixed(2)} pp, max ${e.maxPp.toFixed(2)} pp` : ""
-          }; wrote ${o.out}`,
-        );
-      },
-    );
+    .action((scenario: string, o: ReportOptions) => {
+      writeTwinReport(scenario, o);
+    });
+}
+
+export interface ReportOptions {
+  out: string;
+  controller: ControllerChoice;
+  seed?: number;
+  maxHours?: number;
+}
+
+/** Runs a scenario once with a controller and writes the self-contained HTML report of the run. */
+export function writeTwinReport(scenario: string, o: ReportOptions): void {
+  const sim = createLiveSimulation({
+    scenario,
+    controller: o.controller,
+    repeatPhases: 1,
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+  });
+  const run = recordRun(sim, 1, o.maxHours === undefined ? Number.POSITIVE_INFINITY : o.maxHours * 3600);
+  writeTextFile(o.out, reportHtml(run));
+  const e = socErrors(run);
+  console.log(
+    `${run.info.scenario} with the ${run.info.controller} controller: ${(sim.timeS / 3600).toFixed(2)} h simulated${
+      e ? `, SOC estimate RMSE ${e.rmsePp.toFixed(2)} pp, max ${e.maxPp.toFixed(2)} pp` : ""
+    }; wrote ${o.out}`,
+  );
 }

@@ -1,7 +1,9 @@
 import { kelvinToCelsius, type Twin, type TwinSummary } from "@coxswain/core";
 import { loadScenario, loadScenarioWithResources, namedScenarios, runScenarioToDir } from "@coxswain/node";
-import type { Command } from "commander";
+import { CONTROLLERS, type ControllerChoice } from "@coxswain/node/server/controllers";
+import { type Command, Option } from "commander";
 import { numberArg } from "./options.ts";
+import { writeTwinReport } from "./report.ts";
 
 /** A one-line progress bar on stderr (only when stderr is a terminal, so logs stay clean). */
 function progressBar(): ((fraction: number, twin: Twin) => void) | undefined {
@@ -45,21 +47,33 @@ export function registerTwin(program: Command): void {
   twin
     .command("run <scenario>")
     .description("run a scenario (a name from `coxswain twin list`, or a JSON file) and record it")
-    .requiredOption(
+    .option(
       "--out <dir>",
-      "directory for truth.csv, groups.csv, measurements.csv, commands.csv, summary.json",
+      "directory for truth.csv, groups.csv, measurements.csv, commands.csv, summary.json (recorded with the twin's reference controller)",
+    )
+    .option(
+      "--report <file.html>",
+      "also (or only) write a self-contained HTML report of the scenario run with --controller (a run of its own)",
+    )
+    .addOption(
+      new Option("--controller <name>", "controller for the report run").choices(CONTROLLERS).default("bms"),
     )
     .option("--seed <n>", "override the scenario's seed", numberArg("--seed", 0, 4294967295))
-    .action((name: string, o: { out: string; seed?: number }) => {
-      if (o.seed !== undefined && !Number.isInteger(o.seed))
-        throw new Error(`--seed must be an integer, got ${o.seed}`);
-      const loaded = loadScenarioWithResources(name, o.seed);
-      const t0 = performance.now();
-      const out = runScenarioToDir(loaded, o.out, progressBar());
-      const wallS = (performance.now() - t0) / 1000;
-      console.log(describe(out.summary, wallS));
-      console.log(`wrote ${o.out}/{truth,groups,measurements,commands}.csv and summary.json`);
-    });
+    .action(
+      (name: string, o: { out?: string; report?: string; controller: ControllerChoice; seed?: number }) => {
+        if (o.seed !== undefined && !Number.isInteger(o.seed))
+          throw new Error(`--seed must be an integer, got ${o.seed}`);
+        if (!o.out && !o.report) throw new Error("give --out <dir>, --report <file.html>, or both");
+        if (o.report) writeTwinReport(name, { out: o.report, controller: o.controller, seed: o.seed });
+        if (!o.out) return;
+        const loaded = loadScenarioWithResources(name, o.seed);
+        const t0 = performance.now();
+        const out = runScenarioToDir(loaded, o.out, progressBar());
+        const wallS = (performance.now() - t0) / 1000;
+        console.log(describe(out.summary, wallS));
+        console.log(`wrote ${o.out}/{truth,groups,measurements,commands}.csv and summary.json`);
+      },
+    );
   twin
     .command("list")
     .description("list the named scenarios shipped with coxswain")
