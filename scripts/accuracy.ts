@@ -10,6 +10,7 @@
  * (deterministic: same inputs, same bytes).
  *
  *   npm run accuracy [-- --params <name|file>] [--filters ekf,spkf,cc] [--tuning <json>] [--out <md>]
+ *                    [--sensitivity no]   (skip the sensitivity table, for quick experiments)
  */
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -296,7 +297,7 @@ for (const r of rows)
     `| ${r.cycle.temp.label} | ${r.cycle.file} | ${r.filter} | ${f2(r.right.rmse)} | ${f2(r.right.maxError)} | ${f2(r.wrong.rmse)} | ${f1(r.wrong.settleMin)} | ${f2(r.wrongUnderLoad.rmse)} / ${f1(r.wrongUnderLoad.settleMin)} |`,
   );
 out();
-if (filters.includes("ekf")) {
+if (filters.includes("ekf") && arg("--sensitivity", "yes") !== "no") {
   out("## Sensitivity of the EKF to its model-error tuning");
   out();
   out(

@@ -52,7 +52,7 @@ test("pack: a distrusted group voltage is not used (the group is coulomb-counted
   pack.voltageTrusted[1] = 0;
   for (let k = 0; k < 100; k++) pack.step(1, -3, [3.0, 3.0], [298.15, 298.15]);
   // Group 0 is pulled down by the (wrong) 3.0 V readings, group 1 only counted 300 A·s.
-  assert.ok(pack.soc[0] < 0.5);
+  assert.ok(pack.soc[0] < pack.soc[1] - 0.05, `${pack.soc[0]} vs ${pack.soc[1]}`);
   assert.ok(Math.abs(pack.soc[1] - (0.6 - 300 / 3600 / model.capacityAh)) < 1e-12);
   assert.throws(
     () => new PackSocEstimator(model, 0, { filter: "ekf", initialSoc: 0.5 }),

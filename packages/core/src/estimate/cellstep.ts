@@ -2,13 +2,14 @@
  * The coxswain cell model (DESIGN.md §4, `CellArray.linearize/commit`) written out for the estimators: one step's
  * coefficients at the start-of-step SOC and temperature, and the terminal voltage they imply.
  *
- * Filter state x = [z, v_1 … v_n, e, h] (h only when the set has hysteresis). Over a step of length dt with current
- * I:
+ * Filter state x = [z, v_1 … v_n, e, ρ, h] (h only when the set has hysteresis). Over a step of length dt with
+ * current I:
  *   z' = z + dzdI·I                     dzdI = η(I)·dt / (3600·Q)
  *   v_k' = a_k·v_k + b_k·I              a_k = exp(−dt/(R_k·C_k)), b_k = R_k·(1 − a_k)
- *   V  = OCV(z', T) + M0·s' + M·h + Σ v_k' + R0·I + e
- * e is the model's own voltage error, not part of the cell model (0 in it): a slowly varying first-order
- * Gauss–Markov process whose spread grows with the overpotential (see filter.ts).
+ *   V  = OCV(z', T) + M0·s' + M·h + (1 + ρ)·(R0·I + Σ v_k') + e
+ * e and ρ are the model's own errors, not part of the cell model (0 in it): e the voltage error at rest (OCV table,
+ * fit), ρ the relative error of the modelled overpotential, both slowly varying first-order Gauss–Markov processes
+ * (see filter.ts).
  *   h' = A_h·h + (1 − A_h)·sgn(I)       A_h = exp(−|η·I·γ·dt/(3600·Q)|)
  * The voltage sees h from the START of the step, so the estimators move z and v, update with V, and only then move
  * h: the same equations as the cell model, in an order that keeps the measurement a function of the state.
@@ -47,9 +48,9 @@ export function signThreshold(m: CellModel, currentNoiseA: number): number {
   return Math.max(m.hysteresis?.thresholdA ?? 0, 4 * currentNoiseA);
 }
 
-/** Number of filter states for a cell model: SOC, RC voltages, model error, hysteresis. */
+/** Number of filter states for a cell model: SOC, RC voltages, model error, overpotential error, hysteresis. */
 export function stateSize(m: CellModel): number {
-  return 2 + m.rc.length + (m.hysteresis ? 1 : 0);
+  return 3 + m.rc.length + (m.hysteresis ? 1 : 0);
 }
 
 /**
@@ -100,7 +101,10 @@ export function stepCoefficients(
   }
 }
 
-/** Terminal voltage at the end of the step from the moved state (z', v', e) and the start-of-step h. */
+/**
+ * Terminal voltage at the end of the step from the moved state (z', v', e, ρ) and the start-of-step h. The
+ * overpotential R0·I + Σ v_k is scaled by (1 + ρ), the model's relative overpotential error.
+ */
 export function terminalVoltage(
   m: CellModel,
   c: StepCoefficients,
@@ -109,9 +113,10 @@ export function terminalVoltage(
   currentA: number,
 ): number {
   const n = m.rc.length;
-  let v = ocvContinued(m, x[0], tK) + c.r0 * currentA + c.m0 * c.s;
-  for (let k = 0; k <= n; k++) v += x[1 + k];
-  if (m.hysteresis) v += c.m * x[2 + n];
+  let eta = c.r0 * currentA;
+  for (let k = 0; k < n; k++) eta += x[1 + k];
+  let v = ocvContinued(m, x[0], tK) + (1 + x[2 + n]) * eta + x[1 + n] + c.m0 * c.s;
+  if (m.hysteresis) v += c.m * x[3 + n];
   return v;
 }
 

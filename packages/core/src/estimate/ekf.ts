@@ -1,7 +1,7 @@
 /**
  * Extended Kalman filter for SOC, RC voltages and hysteresis on the coxswain cell model (equations in
- * cellstep.ts). The state transition is diagonal (F = diag(1, a_1 … a_n, a_e, 1)), so the covariance prediction is
- * P_ij ← f_i·f_j·P_ij; the measurement Jacobian is H = [dOCV/dz, 1 … 1, 1, M].
+ * cellstep.ts). The state transition is diagonal (F = diag(1, a_1 … a_n, a_e, a_e, 1)), so the covariance
+ * prediction is P_ij ← f_i·f_j·P_ij; the measurement Jacobian is H = [dOCV/dz, 1 + ρ … 1 + ρ, 1, R0·I + Σ v_k, M].
  */
 import { ocvSlope } from "../cell/model.ts";
 import { terminalVoltage } from "./cellstep.ts";
@@ -24,6 +24,8 @@ export class SocEkf extends SocFilterBase {
     }
     x[this.ie] *= this.errorDecay;
     f[this.ie] = this.errorDecay;
+    x[this.ir] *= this.errorDecay;
+    f[this.ir] = this.errorDecay;
     if (this.hasHysteresis) f[n - 1] = 1;
     const p = this.p;
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) p[i * n + j] *= f[i] * f[j];
@@ -35,7 +37,14 @@ export class SocEkf extends SocFilterBase {
     const n = this.n;
     const h = this.h;
     h[0] = ocvSlope(this.model, this.x[0], tempK);
-    for (let k = 0; k <= this.nRc; k++) h[1 + k] = 1;
+    const factor = 1 + this.x[this.ir];
+    let overpotential = c.r0 * currentA;
+    for (let k = 0; k < this.nRc; k++) {
+      h[1 + k] = factor;
+      overpotential += this.x[1 + k];
+    }
+    h[this.ie] = 1;
+    h[this.ir] = overpotential;
     if (this.hasHysteresis) h[n - 1] = c.m;
     const p = this.p;
     let yVar = 0;

@@ -52,9 +52,11 @@ export abstract class SocFilterBase implements SocFilter {
   readonly n: number;
   readonly nRc: number;
   readonly hasHysteresis: boolean;
-  /** Index of the model-error state e. */
+  /** Index of the model-error state e (voltage error at rest). */
   readonly ie: number;
-  /** State [z, v_1 … v_n, e, h]. */
+  /** Index of the overpotential-error state ρ (relative error of R0·I + Σ v_k). */
+  readonly ir: number;
+  /** State [z, v_1 … v_n, e, ρ, h]. */
   readonly x: Float64Array;
   /** Covariance, row-major n × n. */
   readonly p: Float64Array;
@@ -95,6 +97,7 @@ export abstract class SocFilterBase implements SocFilter {
     this.nRc = model.rc.length;
     this.hasHysteresis = model.hysteresis !== null;
     this.ie = 1 + this.nRc;
+    this.ir = 2 + this.nRc;
     this.lastTempK = model.refTempK;
     this.capacityAh = init.capacityAh ?? model.capacityAh;
     this.x = init.storage?.x ?? new Float64Array(this.n);
@@ -110,6 +113,7 @@ export abstract class SocFilterBase implements SocFilter {
     for (let k = 1; k <= this.nRc; k++) this.p[k * this.n + k] = 1e-5;
     this.errorVariance = modelErrorVariance(this.tuning, 0);
     this.p[this.ie * this.n + this.ie] = this.errorVariance;
+    this.p[this.ir * this.n + this.ir] = this.tuning.resistanceErrorFraction ** 2;
     if (this.hasHysteresis) this.p[this.n * this.n - 1] = 0.25;
     this.coef = new StepCoefficients(this.nRc);
     this.signThresholdA = signThreshold(model, this.tuning.currentNoiseA);
@@ -127,6 +131,11 @@ export abstract class SocFilterBase implements SocFilter {
   /** R0 used in the last step (scaled), Ω. */
   get ohmicResistanceOhm(): number {
     return this.coef.r0;
+  }
+
+  /** 1 + ρ: the factor the filter applies to the modelled overpotential R0·I + Σ v_k. */
+  get overpotentialFactor(): number {
+    return 1 + this.x[this.ir];
   }
 
   step(dt: number, measuredA: number, voltageV: number, tempK: number): void {
@@ -156,7 +165,9 @@ export abstract class SocFilterBase implements SocFilter {
     c.r0 *= this.resistanceScale;
     if (!this.started) this.firstSample(currentA, voltageV, tempK);
     // The model error e is a first-order Gauss–Markov process whose stationary variance follows the overpotential;
-    // when that rises (a pulse starts) the variance rises with it at once, since so does the error.
+    // when that rises (a pulse starts) the variance rises with it at once, since so does the error. The relative
+    // overpotential error ρ is a Gauss–Markov process of the same correlation time and a fixed σ: it carries the
+    // part of the model error that changes sign with the current (resistances, relaxation speed).
     let overpotential = Math.abs(c.r0 * currentA);
     for (let k = 1; k <= this.nRc; k++) overpotential += Math.abs(this.x[k]);
     const ev = modelErrorVariance(this.tuning, overpotential);
@@ -165,6 +176,8 @@ export abstract class SocFilterBase implements SocFilter {
     const ie = this.ie * this.n + this.ie;
     this.p[ie] += (1 - this.errorDecay ** 2) * ev + Math.max(0, ev - this.errorVariance);
     this.errorVariance = ev;
+    this.p[this.ir * this.n + this.ir] +=
+      (1 - this.errorDecay ** 2) * this.tuning.resistanceErrorFraction ** 2;
     this.p[0] += socProcessVariance(this.tuning, currentA, c.dzdI, dt);
     this.update(dt, voltageV, voltageNoiseVariance(this.tuning, c.r0), currentA, tempK);
     this.moveHysteresis();
@@ -319,6 +332,8 @@ export abstract class SocFilterBase implements SocFilter {
     }
     if (this.x[0] < 0) this.x[0] = 0;
     else if (this.x[0] > 1) this.x[0] = 1;
+    // The overpotential may be off by any factor, but it never vanishes or changes sign.
+    if (this.x[this.ir] < -0.9) this.x[this.ir] = -0.9;
     if (this.hasHysteresis) {
       const ih = n - 1;
       if (this.x[ih] > 1) this.x[ih] = 1;

@@ -48,7 +48,7 @@ export class CellHealthEstimator {
     f.step(dt, currentA, voltageV, tempK);
     if (!f.skipped) {
       const r0Set = f.ohmicResistanceOhm / f.resistanceScale;
-      const nonOhmic = f.voltagePredictedV - f.ohmicResistanceOhm * currentA;
+      const nonOhmic = f.voltagePredictedV - f.overpotentialFactor * f.ohmicResistanceOhm * currentA;
       this.resistance.update(voltageV, nonOhmic, r0Set * currentA);
     }
     this.counter.step(dt, currentA, voltageV, tempK);

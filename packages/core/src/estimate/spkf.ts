@@ -45,6 +45,7 @@ export class SocSpkf extends SocFilterBase {
     out[outOff] = x[off] + c.dzdI * currentA;
     for (let k = 0; k < this.nRc; k++) out[outOff + 1 + k] = c.a[k] * x[off + 1 + k] + c.b[k] * currentA;
     out[outOff + this.ie] = this.errorDecay * x[off + this.ie];
+    out[outOff + this.ir] = this.errorDecay * x[off + this.ir];
     if (this.hasHysteresis) out[outOff + this.n - 1] = x[off + this.n - 1];
   }
 
