@@ -116,6 +116,25 @@ test("unplugging the monitoring boards opens the contactors within the stale-dat
   assert.equal(whole.decisions.find((d) => d.timeS >= 21)!.contactors, "110");
 });
 
+test("the twin's comms-lost fault silences the boards; the BMS notices the data age and opens in time", () => {
+  const json = JSON.parse(
+    readFileSync(new URL("../scenarios/fault-comms-lost.json", import.meta.url), "utf8"),
+  );
+  const s = parseScenario(json, "fault-comms-lost");
+  const r = runHil(s, model, NO_SCHEDULES, { link: new MemoryHilLink() });
+  const lostS = s.faults[0].atS;
+  // 12 groups, 7 sensors: 4 + 3 + 3 frames per call, none while the fault is on (30 … 60 s of 90 s).
+  assert.equal(r.decisions.length, 900);
+  assert.equal(r.framesToBms, 600 * 10);
+  const open = r.decisions.find((d) => d.timeS >= lostS - 1e-9 && d.contactors === "000")!;
+  assert.match(open.alarms, /monitoring\.stale/);
+  const after = open.timeS - lostS;
+  assert.ok(
+    after > r.staleLimitS - r.controllerPeriodS && after <= r.staleLimitS + r.controllerPeriodS + 1e-9,
+  );
+  assert.equal(r.decisions.find((d) => d.timeS >= lostS - 0.1 - 1e-9)!.contactors, "110", "closed before");
+});
+
 function frame(ns: number, nt: number, t: number, v: number): Measurements {
   const bank = (n: number, x: number) => ({
     value: new Float64Array(n).fill(x),
