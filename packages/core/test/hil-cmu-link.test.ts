@@ -6,6 +6,7 @@ import {
   cmuLinkController,
   compareDecisions,
   type Decision,
+  decisionsCsv,
   hilBmsController,
   MemoryHilLink,
   runHil,
@@ -234,6 +235,9 @@ test("decision comparison counts discrete and continuous differences", () => {
   assert.deepEqual(c.differingCalls, { contactors: 0, mode: 0, alarms: 0, bleed: 1 });
   assert.equal(c.continuousDifferences, 1);
   assert.equal(c.maxDifference.chargeCurrentMaxA, 0.5);
+  const csv = decisionsCsv([d(0.1, "01", 0.1 + 0.2)]).split("\n");
+  assert.equal(csv.length, 3);
+  assert.equal(csv[1], "0.1,110,0.30000000000000004,100,400,300,0,0,01,drive,");
 });
 
 test("bad HIL options are refused with a clear message", () => {

@@ -1,5 +1,6 @@
-import type { DecisionComparison } from "@coxswain/core/hil/index";
-import { loadScenarioWithResources } from "@coxswain/node";
+import { join } from "node:path";
+import { type DecisionComparison, decisionsCsv } from "@coxswain/core/hil/index";
+import { loadScenarioWithResources, writeTextFile } from "@coxswain/node";
 import {
   compareRuns,
   HIL_LINKS,
@@ -17,6 +18,7 @@ interface HilOptions {
   unplugAt?: number;
   end?: number;
   compare: boolean;
+  out?: string;
 }
 
 const yes = (b: boolean) => (b ? "yes" : "no");
@@ -71,10 +73,16 @@ function describeComparison(what: string, c: DecisionComparison): string {
   return lines.join("\n");
 }
 
-async function timed(run: () => Promise<HilLinkRun>): Promise<[HilLinkRun, number]> {
+async function timed(run: () => Promise<HilLinkRun>, out?: string): Promise<[HilLinkRun, number]> {
   const t0 = performance.now();
   const r = await run();
-  return [r, (performance.now() - t0) / 1000];
+  const wallS = (performance.now() - t0) / 1000;
+  if (out)
+    writeTextFile(
+      join(out, `decisions-${r.link === "memory" || r.link === "tcp" ? r.link : "direct"}.csv`),
+      decisionsCsv(r.decisions),
+    );
+  return [r, wallS];
 }
 
 export function registerHil(program: Command): void {
@@ -103,6 +111,7 @@ export function registerHil(program: Command): void {
       "end the run at this simulated time, s (default: the scenario's end)",
       numberArg("--end", 0),
     )
+    .option("--out <dir>", "write each run's decisions, one row per controller call, as decisions-<link>.csv")
     .option("--no-compare", "skip the comparison runs (in memory, and on the in-process bus for --link tcp)")
     .action(async (name: string | undefined, o: HilOptions) => {
       if (o.seed !== undefined && !Number.isInteger(o.seed))
@@ -113,16 +122,17 @@ export function registerHil(program: Command): void {
         `scenario ${s.name} (seed ${s.seed}), ${s.pack.seriesGroups}s${s.pack.parallelCells}p of ${s.params}, controller ${o.controller}`,
       );
       const spec = { controller: o.controller, unplugAtS: o.unplugAt, endS: o.end };
-      const [run, wallS] = await timed(() => runHilLink(loaded, { ...spec, link: o.link }));
+      const [run, wallS] = await timed(() => runHilLink(loaded, { ...spec, link: o.link }), o.out);
       console.log(describeRun(run, wallS));
       if (o.compare) {
         if (o.link === "tcp") {
-          const [bus, busS] = await timed(() => runHilLink(loaded, { ...spec, link: "memory" }));
+          const [bus, busS] = await timed(() => runHilLink(loaded, { ...spec, link: "memory" }), o.out);
           console.log(describeRun(bus, busS));
           console.log(describeComparison("tcp vs in-process bus", compareRuns(bus, run)));
         }
-        const [direct, directS] = await timed(() =>
-          runHilLink(loaded, { controller: o.controller, endS: o.end, link: "direct" }),
+        const [direct, directS] = await timed(
+          () => runHilLink(loaded, { controller: o.controller, endS: o.end, link: "direct" }),
+          o.out,
         );
         console.log(describeRun(direct, directS));
         const before = o.unplugAt ?? Infinity;

@@ -51,6 +51,28 @@ export function decisionOf<S>(timeS: number, out: ControllerOutput<S>, bleed = o
   };
 }
 
+/** Decisions as CSV, numbers in full (shortest round-trip) precision so a last-bit difference shows. */
+export function decisionsCsv(decisions: readonly Decision[]): string {
+  const head =
+    "time_s,contactors,charge_current_max_A,discharge_current_max_A,charge_voltage_max_V,discharge_voltage_min_V,coolant_flow,heater_W,bleed,mode,alarms";
+  const rows = decisions.map((d) =>
+    [
+      String(d.timeS),
+      d.contactors,
+      String(d.chargeCurrentMaxA),
+      String(d.dischargeCurrentMaxA),
+      String(d.chargeVoltageMaxV),
+      String(d.dischargeVoltageMinV),
+      String(d.coolantFlow),
+      String(d.heaterW),
+      d.bleed,
+      d.mode,
+      d.alarms,
+    ].join(","),
+  );
+  return `${[head, ...rows].join("\n")}\n`;
+}
+
 /** Wraps a controller so that every call is appended to `decisions` (the in-memory reference path). */
 export function recordingController<S>(inner: Controller<S>, decisions: Decision[]): Controller<S> {
   return {
