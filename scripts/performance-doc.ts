@@ -70,7 +70,26 @@ temperature ${pct(gain(-10, "predictive, true core temperature"), 1)}); at 40 °
 (true core temperature ${pct(gain(40, "predictive, true core temperature"), 1)}).
 
 ${thermal}
+
+${findings(runs, gain(-10, "predictive"))}
 `;
+}
+
+/** What the drive table does and does not show, from the numbers themselves. */
+function findings(runs: Json[], gainCold: number): string {
+  const out: string[] = [];
+  if (Math.abs(gainCold) < 0.01)
+    out.push(
+      `**Not demonstrated: more energy at −10 °C.** The two runs are within ${pct(Math.abs(gainCold), 1)}: with these cells (low resistance even in the cold) US06 rarely asks for more than either limit allows, and both end the discharge at about the same point. The predictive run uses the band below the baseline's maximum operating limit (its warning shows) and stays far from the maximum safety limit.`,
+    );
+  const falseAlarm = runs.filter(
+    (r) => r.options.ambientC === 40 && r.alarms.includes("group.resistanceHigh"),
+  );
+  if (falseAlarm.length)
+    out.push(
+      `**Not a valid comparison at 40 °C.** In ${falseAlarm.length} of the 40 °C runs, the baseline included, the baseline controller raises \`group.resistanceHigh\` on a healthy pack and the drive stops early (under 1 kWh delivered where two US06 cycles take several), so those rows compare truncated runs; the differences there come from when the alarm fires, not from the limits, and the θ = 10 s run ends the same way, so its peak temperature does not answer the acceptance item either.`,
+    );
+  return out.join("\n\n");
 }
 
 function chargeSection(r: Json): string {

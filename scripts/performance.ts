@@ -5,6 +5,7 @@
  *
  *   npm run performance                   every section (tens of minutes: the drive cycles run at 10 ms)
  *   npm run performance -- --only drive   one section (others are taken from their last results)
+ *   npm run performance -- --doc          rebuild the document from the last results
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { writeDocument } from "./performance-doc.ts";
@@ -13,6 +14,8 @@ const SECTIONS = ["sop", "drive", "charge", "balance"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
+/** --doc: rebuild the document from the last results only. */
+const docOnly = args.includes("--doc");
 const onlyAt = args.indexOf("--only");
 const only = onlyAt >= 0 ? (args[onlyAt + 1] as Section) : null;
 if (only && !SECTIONS.includes(only)) {
@@ -37,7 +40,7 @@ async function run(section: Section): Promise<unknown> {
 }
 
 for (const s of SECTIONS) {
-  if (only && s !== only) continue;
+  if (docOnly || (only && s !== only)) continue;
   console.log(`performance: ${s}…`);
   const result = await run(s);
   writeFileSync(new URL(`${s}.json`, outDir), `${JSON.stringify(result, null, 2)}\n`);
