@@ -309,8 +309,15 @@ export class Sensors {
   }
 }
 
+/**
+ * ADC quantisation. A decimal step (0.1 mV, 0.1 K, …) divides by its integer inverse, as the CAN codec does, so a
+ * reading passed in memory is the same double as the one that crossed a CAN link (a threshold tie cannot then
+ * split the two runs).
+ */
 function quantise(x: number, lsb: number): number {
-  return lsb > 0 ? Math.round(x / lsb) * lsb : x;
+  if (!(lsb > 0)) return x;
+  const inverse = 1 / lsb;
+  return Number.isInteger(inverse) ? Math.round(x / lsb) / inverse : Math.round(x / lsb) * lsb;
 }
 
 /** The previous frame re-delivered at time t with its readings aged (communication lost). */
