@@ -48,7 +48,7 @@ function timeline(
   const active: number[] = [];
   values.forEach((v, k) => {
     frame.set(signalIndex(entry.signal), v, k % 3);
-    evaluateDiagnosis(table, state, task, frame, charging(k), k * period);
+    evaluateDiagnosis(table, state, task, frame, charging(k) ? 1 : 0, k * period);
     active.push(state.active[0]);
   });
   return { active: active.join(""), state, table };
@@ -125,7 +125,7 @@ test("latching entries stay until cleared, then set again if the condition persi
   const f = new SignalFrame();
   const run = (v: number) => {
     f.set(signalIndex("cellVoltageMax"), v);
-    evaluateDiagnosis(table, state, 0, f, true, 0);
+    evaluateDiagnosis(table, state, 0, f, 1, 0);
     return state.active[0];
   };
   assert.equal(run(4.1), 1);
@@ -156,7 +156,7 @@ test("alarms say what, where, since when and why", () => {
   const state = new DiagnosisState(1);
   const f = new SignalFrame();
   f.set(signalIndex("cellVoltageMax"), 4.2, 17);
-  evaluateDiagnosis(table, state, 0, f, true, 12.3);
+  evaluateDiagnosis(table, state, 0, f, 1, 12.3);
   const [a] = activeAlarms(table, state);
   assert.equal(a.id, "test");
   assert.equal(a.where, "group 17");
@@ -240,4 +240,29 @@ test("bad configurations are rejected with the field, value and allowed range", 
   expectIssue((f) => (f.contactors.prechargeRetries = -1), "contactors.prechargeRetries", />= 0/);
   expectIssue((f) => (f.limits.cellVoltageHigh.extra = 1), "limits.cellVoltageHigh.extra", /no such field/);
   expectIssue((f) => (f.diagnosis[0].id = "cellVoltageHigh.mol"), "diagnosis[0].id", /reserved/);
+});
+
+test("a discharging gate counts only while the pack discharges (a cold pack at rest does not trip)", () => {
+  const entry: DiagnosisEntry = {
+    ...base,
+    signal: "cellTempMin",
+    above: false,
+    threshold: 254.15,
+    resetThreshold: 256.15,
+    setDelayS: 0.01,
+    resetDelayS: 0,
+    when: "discharging",
+  };
+  const table = new DiagnosisTable([entry], [0.01, 0.1, 1]);
+  const state = new DiagnosisState(1);
+  const f = new SignalFrame();
+  f.set(signalIndex("cellTempMin"), 253.5, 2);
+  // Direction per tick: rest, rest, charge, discharge, discharge, rest.
+  const active = [0, 0, 1, -1, -1, 0].map((d, k) => {
+    evaluateDiagnosis(table, state, 0, f, d, k * 0.01);
+    return state.active[0];
+  });
+  // Set delay 1 tick: the 2nd consecutive discharging evaluation (tick 4) sets it; back at rest the closed gate
+  // counts as clear and, with no reset delay, resets it at once.
+  assert.deepEqual(active, [0, 0, 0, 0, 1, 0]);
 });

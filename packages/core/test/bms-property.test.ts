@@ -75,7 +75,8 @@ const scenarioArb = fc.record({
 type Spec = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
 function scenarioOf(s: Spec) {
-  const initialC = Math.min(55, Math.max(-18, s.ambientC + s.initialOffsetC));
+  // Nominal means the truth starts at least trip margin + 3σ of the sensor error inside the temperature MSLs.
+  const initialC = Math.min(55, Math.max(-16, s.ambientC + s.initialOffsetC));
   return parseScenario(
     {
       format: "coxswain-scenario/1",

@@ -36,8 +36,8 @@ export const REACTIONS = [
 ] as const;
 export type Reaction = (typeof REACTIONS)[number];
 
-/** When an entry is evaluated: always, only while the pack charges, or only while it does not. */
-export const GATES = ["always", "charging", "notCharging"] as const;
+/** When an entry is evaluated: always, only while the pack charges, while it does not, or while it discharges. */
+export const GATES = ["always", "charging", "notCharging", "discharging"] as const;
 export type Gate = (typeof GATES)[number];
 
 export const LEVELS = ["mol", "rsl", "msl"] as const;
@@ -90,7 +90,7 @@ export const LIMITS = {
     upper: false,
     direction: "discharge",
     task: "100ms",
-    mslGate: "always",
+    mslGate: "discharging",
     what: "cell temperature too low for discharging",
   },
   chargeCurrent: {

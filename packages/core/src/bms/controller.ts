@@ -316,6 +316,13 @@ function isCharging(state: BmsState, m: Measurements): boolean {
   return m.packCurrentA.valid && state.filteredCurrentA > state.config.restCurrentA;
 }
 
+/** 1 charging, −1 discharging, 0 at rest (or unknown), on the filtered current. */
+function direction(state: BmsState, m: Measurements): number {
+  if (!m.packCurrentA.valid) return 0;
+  const r = state.config.restCurrentA;
+  return state.filteredCurrentA > r ? 1 : state.filteredCurrentA < -r ? -1 : 0;
+}
+
 function fastTask(state: BmsState, m: Measurements, timeS: number, gapS: number): void {
   const f = state.frame;
   const cfg = state.config;
@@ -366,7 +373,7 @@ function fastTask(state: BmsState, m: Measurements, timeS: number, gapS: number)
   f.set(S("taskOverrun"), state.overrunRatio, state.overrunTask);
   f.set(S("cycleLate"), gapS / cfg.timing.basePeriodS);
   if (state.resetRequested) clearLatched(state.table, state.diag);
-  evaluateDiagnosis(state.table, state.diag, FAST, f, isCharging(state, m), timeS, state.onDiagnosisChange);
+  evaluateDiagnosis(state.table, state.diag, FAST, f, direction(state, m), timeS, state.onDiagnosisChange);
   foldReactions(state.table, state.diag, state.reactions);
 }
 
@@ -530,7 +537,7 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
   state.chargeSinceMediumC = 0;
   state.startupDone = true;
 
-  evaluateDiagnosis(state.table, state.diag, MEDIUM, f, isCharging(state, m), timeS, state.onDiagnosisChange);
+  evaluateDiagnosis(state.table, state.diag, MEDIUM, f, direction(state, m), timeS, state.onDiagnosisChange);
   foldReactions(state.table, state.diag, state.reactions);
 
   // Host limits.
@@ -605,7 +612,7 @@ function slowTask(state: BmsState, m: Measurements, timeS: number): void {
     state.diag,
     SLOW,
     state.frame,
-    isCharging(state, m),
+    direction(state, m),
     timeS,
     state.onDiagnosisChange,
   );

@@ -12,7 +12,7 @@
 import type { DiagnosisEntry, Gate, Reaction, Severity } from "./config.ts";
 import { SIGNAL_INFO, SIGNALS, type SignalName, TASK_NAMES, type TaskName } from "./signals.ts";
 
-const GATE_CODE: Record<Gate, number> = { always: 0, charging: 1, notCharging: 2 };
+const GATE_CODE: Record<Gate, number> = { always: 0, charging: 1, notCharging: 2, discharging: 3 };
 
 /** The compiled, array-form table. */
 export class DiagnosisTable {
@@ -127,7 +127,8 @@ export function evaluateDiagnosis(
   state: DiagnosisState,
   task: number,
   frame: SignalFrame,
-  charging: boolean,
+  /** The pack's current direction for gated entries: 1 charging, −1 discharging, 0 at rest. */
+  direction: number,
   timeS: number,
   onChange?: (entry: number, set: boolean) => void,
 ): number {
@@ -137,7 +138,7 @@ export function evaluateDiagnosis(
     const i = idx[j];
     const s = table.signal[i];
     const g = table.gate[i];
-    const gateOpen = g === 0 || (g === 1 ? charging : !charging);
+    const gateOpen = g === 0 || (g === 1 ? direction > 0 : g === 2 ? direction <= 0 : direction < 0);
     const v = frame.value[s];
     const above = table.above[i] === 1;
     if (state.active[i] === 0) {
