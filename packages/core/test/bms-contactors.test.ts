@@ -130,6 +130,7 @@ const settings: ContactorSettings = {
   ticks: { feedbackDelay: 3, prechargeMin: 2, prechargeTimeout: 20, retryDelay: 5, openTimeout: 10 },
   maxRetries: 1,
   prechargeMatchFraction: 0.05,
+  prechargeMatchMinV: 0.1,
   weldCurrentA: 1,
 };
 const pack = testPack();

@@ -242,6 +242,8 @@ const bmsFileSchema = refine(
       prechargeTimeoutS: number({ gt: 0, max: 600 }),
       /** Precharge is done when |link − pack| ≤ this fraction of the pack voltage. */
       prechargeMatchFraction: number({ gt: 0, lt: 1 }),
+      /** …or within this many volts, whichever is larger (the two voltage sensors' error on small packs), V. */
+      prechargeMatchMinV: number({ min: 0 }),
       prechargeRetries: number({ integer: true, min: 0, max: 10 }),
       retryDelayS: number({ min: 0, max: 3600 }),
       /** After opening, feedback must show open and |I| ≤ weldCurrentA within openTimeoutS, else welded. */
@@ -926,6 +928,7 @@ export function defaultBmsConfigFile(
       prechargeMinS: 0.05,
       prechargeTimeoutS: 1,
       prechargeMatchFraction: 0.05,
+      prechargeMatchMinV: 1,
       prechargeRetries: 2,
       retryDelayS: 2,
       openTimeoutS: 0.3,

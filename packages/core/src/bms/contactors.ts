@@ -132,6 +132,7 @@ export interface ContactorSettings {
   ticks: ContactorTimingTicks;
   maxRetries: number;
   prechargeMatchFraction: number;
+  prechargeMatchMinV: number;
   weldCurrentA: number;
 }
 
@@ -245,7 +246,8 @@ export function contactorEvent(
         pack.valid &&
         link.valid &&
         pack.value > 0 &&
-        Math.abs(pack.value - link.value) <= s.prechargeMatchFraction * pack.value;
+        Math.abs(pack.value - link.value) <=
+          Math.max(s.prechargeMatchFraction * pack.value, s.prechargeMatchMinV);
       if (t > s.ticks.prechargeMin && matched) return "prechargeMatched";
       if (t > s.ticks.prechargeTimeout) {
         m.retryWait = s.ticks.retryDelay;

@@ -688,6 +688,7 @@ export function contactorSettings(state: { config: BmsConfig }): ContactorSettin
       },
       maxRetries: c.prechargeRetries,
       prechargeMatchFraction: c.prechargeMatchFraction,
+      prechargeMatchMinV: c.prechargeMatchMinV,
       weldCurrentA: c.weldCurrentA,
     };
     settingsCache.set(cfg, s);
