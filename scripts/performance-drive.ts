@@ -104,7 +104,7 @@ function scenarioFor(o: DriveOptions) {
 
 /**
  * The BMS configuration of the experiments: the controller's defaults. The twin steps and samples at the
- * controller's 10 ms base period (see packages/node/src/server/controllers.ts for why), and the timing monitor
+ * controller's 10 ms base period (see packages/core/src/live/controllers.ts for why), and the timing monitor
  * reads a fixed clock so that runs repeat bit for bit.
  */
 export function bmsConfig(pack: PackInfo): BmsConfig {

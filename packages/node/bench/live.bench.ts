@@ -1,8 +1,9 @@
 // The live session on the default 110s36p pack: how much faster than real time the twin + controller run on
 // this machine, and what one telemetry frame costs to build and send.
+
+import { type ControllerChoice, controllerFor } from "@coxswain/core/live/controllers";
+import { TwinSimulation } from "@coxswain/core/live/twin-session";
 import { loadScenarioWithResources } from "../src/scenarios.ts";
-import { type ControllerChoice, controllerFor } from "../src/server/controllers.ts";
-import { TwinSimulation } from "../src/server/twin-session.ts";
 
 const loaded = loadScenarioWithResources("default");
 const line = (name: string, value: number, unit: string) =>

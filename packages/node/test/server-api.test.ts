@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { LiveSession, type TelemetryFrame } from "@coxswain/core/live/session";
 import type { FastifyInstance } from "fastify";
 import WebSocket from "ws";
 import { SqliteHistory } from "../src/history/sqlite.ts";
 import { createServer } from "../src/server/app.ts";
-import { LiveSession, type TelemetryFrame } from "../src/server/live.ts";
 import { recordSession } from "../src/server/record.ts";
 import { loadOrCreateToken } from "../src/server/token.ts";
 import { ScriptedSimulation } from "./server-fixture.ts";

@@ -7,7 +7,7 @@ import type {
   LiveSimulation,
   SessionEvent,
   SimulationFrame,
-} from "../src/server/live.ts";
+} from "@coxswain/core/live/session";
 
 export const GROUPS = 4;
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { type ControllerChoice, controllerFor } from "@coxswain/core/live/controllers";
+import { LiveSession } from "@coxswain/core/live/session";
+import { TwinSimulation } from "@coxswain/core/live/twin-session";
 import { loadScenarioWithResources } from "../src/scenarios.ts";
-import { type ControllerChoice, controllerFor } from "../src/server/controllers.ts";
-import { LiveSession } from "../src/server/live.ts";
-import { TwinSimulation } from "../src/server/twin-session.ts";
 import { ScriptedSimulation } from "./server-fixture.ts";
 
 const loaded = loadScenarioWithResources("default");

@@ -2,8 +2,7 @@
  * Where the dashboard's data comes from and where its controls go: a coxswain server (WebSocket + REST with the
  * control token) or a session running in this very page.
  */
-import { celsiusToKelvin } from "@coxswain/core/units";
-import type { StoredEvent, TelemetrySeries } from "@coxswain/node/history/store";
+
 import type {
   ActiveFault,
   FaultKind,
@@ -11,7 +10,9 @@ import type {
   SessionEvent,
   SessionInfo,
   TelemetryFrame,
-} from "@coxswain/node/server/live";
+} from "@coxswain/core/live/session";
+import { celsiusToKelvin } from "@coxswain/core/units";
+import type { StoredEvent, TelemetrySeries } from "@coxswain/node/history/store";
 import type { FromWorker, ToWorker } from "./worker-protocol.ts";
 
 export interface Hello {

@@ -5,13 +5,13 @@
  */
 import { compileCellParams, parseCellParams } from "@coxswain/core/cell/params";
 import { parseCsv } from "@coxswain/core/io/csv";
+import { controllerFor } from "@coxswain/core/live/controllers";
+import { faultRequestSchema } from "@coxswain/core/live/requests";
+import { LiveSession } from "@coxswain/core/live/session";
+import { TwinSimulation } from "@coxswain/core/live/twin-session";
 import { validate } from "@coxswain/core/schema";
 import { parseScenario } from "@coxswain/core/twin/scenario";
 import { SpeedSchedule } from "@coxswain/core/twin/vehicle";
-import { controllerFor } from "@coxswain/node/server/controllers";
-import { LiveSession } from "@coxswain/node/server/live";
-import { faultRequestSchema } from "@coxswain/node/server/requests";
-import { TwinSimulation } from "@coxswain/node/server/twin-session";
 import defaultScenario from "../../core/scenarios/default.json";
 import type { FromWorker, ToWorker } from "./worker-protocol.ts";
 

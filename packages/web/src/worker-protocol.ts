@@ -1,5 +1,5 @@
 /** Messages between the static page and its simulation worker. */
-import type { FaultRequest, SessionEvent, TelemetryFrame } from "@coxswain/node/server/live";
+import type { FaultRequest, SessionEvent, TelemetryFrame } from "@coxswain/core/live/session";
 import type { Hello } from "./source.ts";
 
 export type ToWorker = { id_: number } & (

@@ -1,6 +1,6 @@
+import { CONTROLLERS, type ControllerChoice } from "@coxswain/core/live/controllers";
 import { writeTextFile } from "@coxswain/node";
 import { recordRun, reportHtml, socErrors } from "@coxswain/node/report/twin-report";
-import { CONTROLLERS, type ControllerChoice } from "@coxswain/node/server/controllers";
 import { createLiveSimulation } from "@coxswain/node/server/default-session";
 import { type Command, Option } from "commander";
 import { numberArg } from "./options.ts";

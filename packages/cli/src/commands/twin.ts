@@ -1,6 +1,6 @@
 import { kelvinToCelsius, type Twin, type TwinSummary } from "@coxswain/core";
+import { CONTROLLERS, type ControllerChoice } from "@coxswain/core/live/controllers";
 import { loadScenario, loadScenarioWithResources, namedScenarios, runScenarioToDir } from "@coxswain/node";
-import { CONTROLLERS, type ControllerChoice } from "@coxswain/node/server/controllers";
 import { type Command, Option } from "commander";
 import { numberArg } from "./options.ts";
 import { writeTwinReport } from "./report.ts";

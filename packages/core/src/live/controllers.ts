@@ -11,11 +11,11 @@
  * takes on a desktop JavaScript engine (JIT warm-up, garbage collection, other work) says nothing about the
  * target hardware, and would open the contactors of a healthy twin.
  */
-import { defaultBmsConfig } from "@coxswain/core/bms/config";
-import { createBmsController } from "@coxswain/core/bms/controller";
-import type { Alarm } from "@coxswain/core/bms/diagnosis";
-import type { CellModel } from "@coxswain/core/cell/params";
-import type { Controller } from "@coxswain/core/twin/interfaces";
+import { defaultBmsConfig } from "../bms/config.ts";
+import { createBmsController } from "../bms/controller.ts";
+import type { Alarm } from "../bms/diagnosis.ts";
+import type { CellModel } from "../cell/params.ts";
+import type { Controller } from "../twin/interfaces.ts";
 
 export const CONTROLLERS = ["bms", "reference"] as const;
 export type ControllerChoice = (typeof CONTROLLERS)[number];

@@ -12,8 +12,8 @@ import {
   refine,
   type Schema,
   string,
-} from "@coxswain/core/schema";
-import { type FaultKind, type FaultRequest, SPEED_MAX, SPEED_MIN } from "./live.ts";
+} from "../schema.ts";
+import { type FaultKind, type FaultRequest, SPEED_MAX, SPEED_MIN } from "./session.ts";
 
 export const AMBIENT_MIN_C = -40;
 export const AMBIENT_MAX_C = 60;

@@ -5,7 +5,7 @@
  * Pure TypeScript (timers and `performance.now` exist in browsers too), so the static in-browser page runs the
  * very same session as the server.
  */
-import type { ContactorState, HostLimits } from "@coxswain/core/twin/interfaces";
+import type { ContactorState, HostLimits } from "../twin/interfaces.ts";
 
 /** One telemetry frame, compact JSON: SI units, `null` where a value is unknown. */
 export interface TelemetryFrame {

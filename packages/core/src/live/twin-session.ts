@@ -5,12 +5,12 @@
  * Pure TypeScript (the static in-browser page runs it too). Imports go to the core's modules directly so a
  * browser bundle does not pull in the whole core.
  */
-import type { Alarm } from "@coxswain/core/bms/diagnosis";
-import type { CellModel } from "@coxswain/core/cell/params";
-import { applyFault, type HostFaults } from "@coxswain/core/twin/faults";
-import type { Controller, ControllerOutput } from "@coxswain/core/twin/interfaces";
-import { Twin, type TwinResources } from "@coxswain/core/twin/runner";
-import type { FaultSpec, Scenario } from "@coxswain/core/twin/scenario";
+import type { Alarm } from "../bms/diagnosis.ts";
+import type { CellModel } from "../cell/params.ts";
+import { applyFault, type HostFaults } from "../twin/faults.ts";
+import type { Controller, ControllerOutput } from "../twin/interfaces.ts";
+import { Twin, type TwinResources } from "../twin/runner.ts";
+import type { FaultSpec, Scenario } from "../twin/scenario.ts";
 import type {
   ActiveFault,
   AlarmView,
@@ -20,7 +20,7 @@ import type {
   SessionEvent,
   SessionInfo,
   SimulationFrame,
-} from "./live.ts";
+} from "./session.ts";
 
 /** Faults offered live, each mapped onto the twin's fault specification. */
 export const LIVE_FAULTS: readonly (FaultKind & { spec: (r: FaultRequest) => Omit<FaultSpec, "atS"> })[] = [

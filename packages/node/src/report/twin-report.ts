@@ -3,11 +3,12 @@
  * against the controller's estimate, current limits, alarms) and the run's figures, in one file with inline SVG
  * and no script, so it opens anywhere and can be archived or mailed as it is.
  */
+
+import type { SessionEvent, SessionInfo } from "@coxswain/core/live/session";
+import type { TwinSimulation } from "@coxswain/core/live/twin-session";
 import { kelvinToCelsius } from "@coxswain/core/units";
 import { TELEMETRY_CHANNELS, type TelemetryChannel } from "../history/store.ts";
-import type { SessionEvent, SessionInfo } from "../server/live.ts";
 import { telemetryValues } from "../server/record.ts";
-import type { TwinSimulation } from "../server/twin-session.ts";
 import { escapeHtml, svgPlot } from "./svg-plot.ts";
 
 export interface RunRecord {

@@ -8,10 +8,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { celsiusToKelvin, ValidationError, validate } from "@coxswain/core";
-import websocket from "@fastify/websocket";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { HistoryStore } from "../history/store.ts";
-import { type LiveSession, SPEED_MAX, SPEED_MIN } from "./live.ts";
 import {
   AMBIENT,
   AMBIENT_MAX_C,
@@ -22,7 +18,11 @@ import {
   PAUSE,
   SPEED,
   TELEMETRY_QUERY,
-} from "./requests.ts";
+} from "@coxswain/core/live/requests";
+import { type LiveSession, SPEED_MAX, SPEED_MIN } from "@coxswain/core/live/session";
+import websocket from "@fastify/websocket";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { HistoryStore } from "../history/store.ts";
 import { bearerMatches } from "./token.ts";
 
 export interface ServerOptions {

@@ -1,7 +1,8 @@
 /** The live simulation of a named (or file) scenario, with its cell model and drive cycles read from disk. */
+
+import { type ControllerChoice, controllerFor } from "@coxswain/core/live/controllers";
+import { TwinSimulation } from "@coxswain/core/live/twin-session";
 import { loadScenarioWithResources } from "../scenarios.ts";
-import { type ControllerChoice, controllerFor } from "./controllers.ts";
-import { TwinSimulation } from "./twin-session.ts";
 
 export const DEFAULT_SCENARIO = "default";
 

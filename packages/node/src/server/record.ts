@@ -1,6 +1,7 @@
 /** Records a live session into a history store: every frame offered as telemetry (the store downsamples), every event in full. */
+
+import type { LiveSession, TelemetryFrame } from "@coxswain/core/live/session";
 import type { HistoryStore, TelemetryChannel } from "../history/store.ts";
-import type { LiveSession, TelemetryFrame } from "./live.ts";
 
 const orNaN = (v: number | null): number => (v === null ? Number.NaN : v);
 

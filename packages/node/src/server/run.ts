@@ -3,10 +3,10 @@
  * (history flushed last, so a clean shutdown loses nothing).
  */
 import { join } from "node:path";
+import { LiveSession, type LiveSimulation } from "@coxswain/core/live/session";
 import { SqliteHistory } from "../history/sqlite.ts";
 import type { HistoryStore, RetentionPolicy } from "../history/store.ts";
 import { createServer } from "./app.ts";
-import { LiveSession, type LiveSimulation } from "./live.ts";
 import { recordSession } from "./record.ts";
 import { loadOrCreateToken } from "./token.ts";
 
