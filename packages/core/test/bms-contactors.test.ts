@@ -11,6 +11,7 @@ import {
   type ContactorSettings,
   contactorEvent,
 } from "../src/index.ts";
+import type { ContactorState } from "../src/twin/interfaces.ts";
 import { frame, testPack } from "./bms-fixtures.ts";
 
 /**
@@ -139,7 +140,13 @@ const pack = testPack();
 function tick(
   m: ContactorMachine,
   wish: { emergency?: boolean; close?: boolean; reset?: boolean },
-  o: { linkV?: number; welded?: boolean; stuckOpen?: boolean; currentA?: number } = {},
+  o: {
+    linkV?: number;
+    welded?: boolean;
+    stuckOpen?: boolean;
+    currentA?: number;
+    frozen?: ContactorState;
+  } = {},
 ) {
   const coils = COILS[m.mode];
   const fb = {
@@ -147,7 +154,12 @@ function tick(
     negative: coils.negative && !o.stuckOpen,
     precharge: coils.precharge,
   };
-  const meas = frame(pack, { contactors: fb, linkV: o.linkV ?? 0, currentA: o.currentA ?? 0 });
+  const meas = frame(pack, {
+    contactors: o.frozen ?? fb,
+    linkV: o.linkV ?? 0,
+    currentA: o.currentA ?? 0,
+    commsOk: o.frozen === undefined,
+  });
   const ev = contactorEvent(
     m,
     meas,
@@ -242,4 +254,25 @@ test("feedback mismatch while closed and emergency from every state open everyth
   assert.equal(tick(r, { close: true }), null);
   assert.equal(tick(r, { close: true, reset: true }), "reset");
   assert.equal(tick(r, { close: true }), "closeRequest");
+});
+
+test("lost link: frozen 'closed' feedback is no weld; a real weld is still found once fresh feedback returns", () => {
+  const frozen = { positive: true, negative: true, precharge: false };
+  const m = new ContactorMachine();
+  m.mode = "closed" as ContactorMode;
+  // The link drops with the contactors closed; the controller opens them (emergency), the feedback stays frozen.
+  assert.equal(tick(m, { emergency: true }, { frozen }), "emergency");
+  for (let k = 0; k < 50; k++) assert.equal(tick(m, {}, { frozen }), null, `tick ${k}`);
+  assert.equal(m.welded, false);
+  // The link comes back and the contacts really are open: nothing to report.
+  for (let k = 0; k < 10; k++) assert.equal(tick(m, {}), null);
+  assert.equal(m.welded, false);
+  // Opening during a lost link waits for fresh feedback, then judges it: here the positive contact is welded.
+  const o = new ContactorMachine();
+  o.mode = "closed" as ContactorMode;
+  assert.equal(tick(o, { close: false }, { frozen }), "openRequest");
+  for (let k = 0; k < 50; k++) assert.equal(tick(o, {}, { frozen }), null);
+  assert.equal(o.mode, "opening");
+  assert.equal(tick(o, {}, { welded: true }), "openTimeout");
+  assert.equal(o.welded, true);
 });

@@ -219,12 +219,15 @@ export function contactorEvent(
   if (m.retryWait > 0) m.retryWait--;
   const coils = COILS[m.mode];
   const fb = meas.contactors;
-  const mis = feedbackMismatch(coils, fb);
+  // Feedback frozen by a lost link says nothing about the contacts now: no mismatch is counted and no
+  // feedback verdict is taken until fresh frames arrive (the lost link is its own fault and opens the coils).
+  const mis = meas.commsOk ? feedbackMismatch(coils, fb) : -1;
   m.mismatchTicks = mis >= 0 ? m.mismatchTicks + 1 : 0;
   const mismatchLong = mis >= 0 && m.mismatchTicks > s.ticks.feedbackDelay;
   const t = m.ticksInState;
 
   if (wish.emergency && m.mode !== "fault") return "emergency";
+  if (!meas.commsOk && m.mode === "opening") return null;
   switch (m.mode) {
     case "open":
       // Coils are all off, so any closed feedback is a welded contact.
