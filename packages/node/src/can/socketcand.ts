@@ -19,6 +19,7 @@ import {
   FrameFanout,
   type FrameListener,
 } from "@coxswain/core";
+import { boundPort, closeServer, listenOn } from "../net.ts";
 
 const hex2 = (b: number): string => b.toString(16).toUpperCase().padStart(2, "0");
 
@@ -106,24 +107,16 @@ export class SocketcandServer {
     const server = createServer();
     const s = new SocketcandServer(server, opts.buses);
     server.on("connection", (sock) => s.session(sock));
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve(s);
-      });
-    });
+    return listenOn(server, opts.port ?? 0, opts.host).then(() => s);
   }
 
   get port(): number {
-    const a = this.server.address();
-    return typeof a === "object" && a ? a.port : 0;
+    return boundPort(this.server);
   }
 
   /** Stops listening and drops every client. */
   close(): Promise<void> {
-    for (const sock of this.sockets) sock.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server, this.sockets);
   }
 
   private session(sock: Socket): void {

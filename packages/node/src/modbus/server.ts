@@ -6,6 +6,7 @@
  * otherwise: a BMS should not take register writes from the whole network by accident.
  */
 import { createServer, type Server, type Socket } from "node:net";
+import { boundPort, closeServer, listenOn } from "../net.ts";
 
 export const MODBUS_EXCEPTION = {
   illegalFunction: 1,
@@ -93,23 +94,15 @@ export class ModbusTcpServer {
     const server = createServer();
     const s = new ModbusTcpServer(server, opts);
     server.on("connection", (sock) => s.session(sock));
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(opts.port ?? 502, opts.host ?? "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve(s);
-      });
-    });
+    return listenOn(server, opts.port ?? 502, opts.host).then(() => s);
   }
 
   get port(): number {
-    const a = this.server.address();
-    return typeof a === "object" && a ? a.port : 0;
+    return boundPort(this.server);
   }
 
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server, this.sockets);
   }
 
   private session(sock: Socket): void {
