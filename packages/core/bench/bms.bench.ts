@@ -14,7 +14,7 @@ import {
   loadCellModel,
   Rng,
 } from "../src/index.ts";
-import type { Measurements, PackInfo } from "../src/twin/interfaces.ts";
+import { cellPackInfo, type Measurements, type PackInfo } from "../src/twin/interfaces.ts";
 import { defaultSensorPositions } from "../src/twin/sensors.ts";
 
 const model = loadCellModel(
@@ -23,19 +23,10 @@ const model = loadCellModel(
 );
 const ns = 110;
 const np = 36;
-const l = model.limits;
 const pack: PackInfo = {
   seriesGroups: ns,
   parallelCells: np,
-  cellCapacityAh: model.capacityAh,
-  cellVoltageMinV: l.voltageMinV,
-  cellVoltageMaxV: l.voltageMaxV,
-  cellChargeCurrentMaxA: l.chargeCurrentMaxA,
-  cellDischargeCurrentMaxA: l.dischargeCurrentMaxA,
-  chargeTempMinK: l.chargeTempMinK,
-  chargeTempMaxK: l.chargeTempMaxK,
-  dischargeTempMinK: l.dischargeTempMinK,
-  dischargeTempMaxK: l.dischargeTempMaxK,
+  ...cellPackInfo(model),
   tempSensors: defaultSensorPositions(ns, np),
   transferConverters: 0,
   bleedOhm: 33,

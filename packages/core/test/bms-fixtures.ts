@@ -1,24 +1,15 @@
 /** A small pack and hand-made measurement frames for the BMS controller tests. */
 import { celsiusToKelvin } from "../src/index.ts";
-import type { Measurements, PackInfo, ReadingBank } from "../src/twin/interfaces.ts";
+import { cellPackInfo, type Measurements, type PackInfo, type ReadingBank } from "../src/twin/interfaces.ts";
 import { testCell } from "./fixtures.ts";
 
 export const cell = testCell();
 
 export function testPack(seriesGroups = 4, parallelCells = 2): PackInfo {
-  const l = cell.limits;
   return {
     seriesGroups,
     parallelCells,
-    cellCapacityAh: cell.capacityAh,
-    cellVoltageMinV: l.voltageMinV,
-    cellVoltageMaxV: l.voltageMaxV,
-    cellChargeCurrentMaxA: l.chargeCurrentMaxA,
-    cellDischargeCurrentMaxA: l.dischargeCurrentMaxA,
-    chargeTempMinK: l.chargeTempMinK,
-    chargeTempMaxK: l.chargeTempMaxK,
-    dischargeTempMinK: l.dischargeTempMinK,
-    dischargeTempMaxK: l.dischargeTempMaxK,
+    ...cellPackInfo(cell),
     tempSensors: Array.from({ length: seriesGroups }, (_, g) => ({ group: g, cell: 0 })),
     transferConverters: 0,
     bleedOhm: 33,

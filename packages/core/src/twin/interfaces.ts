@@ -113,6 +113,34 @@ export interface PackInfo {
   samplePeriodS: number;
 }
 
+/** The cell-level fields of PackInfo, taken from a cell model's capacity and limits. */
+export function cellPackInfo(model: {
+  capacityAh: number;
+  limits: {
+    voltageMinV: number;
+    voltageMaxV: number;
+    chargeCurrentMaxA: number;
+    dischargeCurrentMaxA: number;
+    chargeTempMinK: number;
+    chargeTempMaxK: number;
+    dischargeTempMinK: number;
+    dischargeTempMaxK: number;
+  };
+}) {
+  const l = model.limits;
+  return {
+    cellCapacityAh: model.capacityAh,
+    cellVoltageMinV: l.voltageMinV,
+    cellVoltageMaxV: l.voltageMaxV,
+    cellChargeCurrentMaxA: l.chargeCurrentMaxA,
+    cellDischargeCurrentMaxA: l.dischargeCurrentMaxA,
+    chargeTempMinK: l.chargeTempMinK,
+    chargeTempMaxK: l.chargeTempMaxK,
+    dischargeTempMinK: l.dischargeTempMinK,
+    dischargeTempMaxK: l.dischargeTempMaxK,
+  };
+}
+
 /** Controller status reported alongside its commands (for the record and the dashboard). */
 export interface ControllerStatus {
   /** A short state name, e.g. "idle", "precharge", "drive", "charge", "fault". */

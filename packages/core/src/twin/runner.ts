@@ -16,6 +16,7 @@ import {
   type Commands,
   type Controller,
   type ControllerStatus,
+  cellPackInfo,
   idleCommands,
   type Measurements,
   type PackInfo,
@@ -97,19 +98,10 @@ export class Twin {
     );
     this.sensors = new Sensors(scenario.sensors, this.pack, sensorRng);
     this.ageing = scenario.ageing ? new Ageing(scenario.ageing, this.pack, ageingRng) : null;
-    const l = model.limits;
     this.info = {
       seriesGroups: this.pack.ns,
       parallelCells: this.pack.np,
-      cellCapacityAh: model.capacityAh,
-      cellVoltageMinV: l.voltageMinV,
-      cellVoltageMaxV: l.voltageMaxV,
-      cellChargeCurrentMaxA: l.chargeCurrentMaxA,
-      cellDischargeCurrentMaxA: l.dischargeCurrentMaxA,
-      chargeTempMinK: l.chargeTempMinK,
-      chargeTempMaxK: l.chargeTempMaxK,
-      dischargeTempMinK: l.dischargeTempMinK,
-      dischargeTempMaxK: l.dischargeTempMaxK,
+      ...cellPackInfo(model),
       tempSensors: scenario.sensors.tempSensors,
       transferConverters: scenario.pack.transferMaxA > 0 ? this.pack.ns - 1 : 0,
       bleedOhm: scenario.pack.bleedOhm,
