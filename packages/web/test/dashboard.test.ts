@@ -60,6 +60,8 @@ test("the dashboard shows the live twin, and a fault injected through the UI wit
   await page.waitForSelector("#alarms li.alarm");
   await page.waitForSelector("#limit-discharge:text('0.0 A')");
   await page.waitForSelector("#limit-charge:text('0.0 A')");
+  // The limit and its reason render in the same frame only most of the time: wait for the reason to follow.
+  await page.waitForFunction(() => document.querySelector("#reason-discharge")?.textContent !== "nominal");
   assert.notEqual(await page.textContent("#reason-discharge"), "nominal");
   assert.equal(await page.textContent("#control-error"), "");
   await page.screenshot({ path: screenshotPath("dashboard.png"), fullPage: true });
