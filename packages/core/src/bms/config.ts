@@ -296,6 +296,13 @@ const bmsFileSchema = refine(
       stuckCurrentStepA: number({ gt: 0 }),
       /** Current steps at least this large between two 100 ms tasks measure each group's resistance, A. */
       resistanceStepA: number({ gt: 0 }),
+      /** Standard deviation of one group-voltage sample (noise and quantisation of the monitoring chip), V. */
+      voltageNoiseV: number({ min: 0, max: 0.1 }),
+      /**
+       * A step is judged only when the mean group ΔV (|ΔI| × mean resistance) is at least this many standard
+       * deviations of the ΔV noise (√2 × voltageNoiseV): the ratio then carries a noise of at most 1/this.
+       */
+      resistanceMinSnr: number({ min: 0, max: 1000 }),
     }),
   }),
   (f) => {
@@ -960,6 +967,10 @@ export function defaultBmsConfigFile(
     plausibility: {
       stuckCurrentStepA: round(Math.max(5 * noiseCurrentA, 0.2 * packCapacityAh)),
       resistanceStepA: round(Math.max(10 * noiseCurrentA, 0.2 * packCapacityAh)),
+      // A ±1 mV-class monitoring chip. With 17 the alarm ratio 1.35 lies 6 noise deviations above 1: a
+      // healthy group crosses it once in 10⁹ judged steps, even in a large pack of low-resistance groups.
+      voltageNoiseV: 1e-3,
+      resistanceMinSnr: 17,
     },
   };
   return parseBmsConfig(file, `default BMS configuration for ${model.name}`);

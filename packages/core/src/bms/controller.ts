@@ -422,10 +422,13 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
     }
   }
   // Group resistance over a current step since the last 100 ms task: ΔV_g / ΔI against the mean of all groups.
+  // Judged only when the step moves the groups by many times the voltage noise: a large pack of warm cells
+  // has well under 1 mΩ per group, and over a small step the largest of its ΔV would be noise.
   let rRatio = Number.NaN;
   let rAt = -1;
+  const pl = cfg.plausibility;
   const dI = i.valid ? i.value - state.prevCurrentA : Number.NaN;
-  if (nValid === ns && Math.abs(dI) >= cfg.plausibility.resistanceStepA) {
+  if (nValid === ns && Math.abs(dI) >= pl.resistanceStepA) {
     let rSum = 0;
     let rMax = -Infinity;
     for (let g = 0; g < ns; g++) {
@@ -437,7 +440,8 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
       }
     }
     const rMean = rSum / ns;
-    if (rMean > 0) rRatio = rMax / rMean;
+    const dvNoise = Math.SQRT2 * pl.voltageNoiseV;
+    if (rMean > 0 && rMean * Math.abs(dI) >= pl.resistanceMinSnr * dvNoise) rRatio = rMax / rMean;
   }
   if (nValid === ns && i.valid) {
     state.prevGroupV.set(v.value);
