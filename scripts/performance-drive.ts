@@ -1,10 +1,13 @@
 /**
- * Drive-cycle experiment on the twin's default pack (110s36p LG M50, `lg-m50-chen2020`): an aggressive cycle
- * (US06, repeated) at −10 °C and at 40 °C ambient, with the BMS controller's baseline host limits (derating)
- * and with the predictive limits of `sop/` in their place. The predictive controller is the baseline controller
- * with its current limits replaced by the 2 s state of power (re-predicted every 100 ms) except where the
- * baseline stops a direction outright (open contactors, no data, faults, RSL alarms), and, optionally, its
- * coolant flow replaced by the delay-aware cooling decision of `thermal/`.
+ * Drive-cycle experiment: an aggressive cycle (US06, repeated) at −10 °C and at 40 °C ambient on a pack whose
+ * limits bind, with the BMS controller's baseline host limits (derating) and with the predictive limits of
+ * `sop/` in their place (`withPredictiveLimits`: the same controller, its current and voltage limits replaced by
+ * the 2 s state of power except where it stops a direction outright, and optionally its coolant flow replaced
+ * by the delay-aware decision of `thermal/`).
+ *
+ * Every run is watched at every plant step (10 ms): the lowest and highest cell voltage, the hottest cell and
+ * the largest cell discharge current, against the maximum safety limits (MSL) of the BMS configuration; and the
+ * energy through the terminals per US06 repetition next to the energy the drive asked for.
  */
 import {
   type BmsConfig,
@@ -13,67 +16,64 @@ import {
   CoolingController,
   createBmsController,
   defaultBmsConfig,
-  type LimitReason,
   type PackInfo,
-  PredictiveLimiter,
   parseScenario,
-  type SopWindow,
+  type SpeedSchedule,
   Twin,
+  vehicleBatteryPowerW,
+  withPredictiveLimits,
 } from "@coxswain/core";
 import { loadCellModelByName, loadSpeedSchedule } from "@coxswain/node";
 
 export const model = loadCellModelByName("lg-m50-chen2020");
 
-/**
- * The SOP window at the BMS's recommended safety limits (RSL, per cell). The baseline derates toward its
- * maximum operating limits (MOL) and keeps a wide buffer to the maximum safety limits (MSL) because it only
- * reacts to what it measures; the SOP predicts where the next seconds will take each group, so it can use the
- * band between MOL and RSL without reaching an RSL (which would stop the discharge) and never comes near an MSL.
- */
-export function windowFromBms(cfg: BmsConfig, np: number): SopWindow {
-  const L = cfg.limits;
-  return {
-    voltageMinV: L.cellVoltageLow.rsl,
-    voltageMaxV: L.cellVoltageHigh.rsl,
-    socMin: 0,
-    socMax: 1,
-    chargeCurrentMaxA: L.chargeCurrent.mol / np,
-    dischargeCurrentMaxA: L.dischargeCurrent.mol / np,
-    chargeTempMinK: L.chargeTempLow.rsl,
-    chargeTempMaxK: L.chargeTempHigh.rsl,
-    dischargeTempMinK: L.dischargeTempLow.rsl,
-    dischargeTempMaxK: L.dischargeTempHigh.rsl,
-  };
-}
+export type DriveMode = "baseline" | "predictive" | "predictive, true core temperature";
 
 export interface DriveOptions {
   ambientC: number;
-  coolantC: number;
   initialSoc: number;
+  /** US06 repetitions. */
   repeat: number;
-  mode: "baseline" | "predictive" | "predictive, true core temperature";
-  /** Coolant pump delay θ, s, and the temperature-sensor bias (sensors read this much low), K. */
+  seriesGroups: number;
+  parallelCells: number;
+  mode: DriveMode;
+  /** Coolant pump delay θ, s, and the temperature-sensor bias (every sensor reads this much low), K. */
   pumpDelayS: number;
   sensorBiasK: number;
   /** Replace the baseline's coolant flow by the delay-aware decision. */
   delayAwareCooling: boolean;
 }
 
+/** One US06 repetition: energy through the terminals and what the drive asked for, kWh. */
+export interface Repetition {
+  dischargedKWh: number;
+  regenKWh: number;
+  demandKWh: number;
+  regenOfferedKWh: number;
+  /** Mean SOC of the cells at the end. */
+  socEnd: number;
+}
+
 export interface DriveResult {
   options: DriveOptions;
   dischargedKWh: number;
   regenKWh: number;
+  demandKWh: number;
+  repetitions: Repetition[];
   minCellV: number;
+  maxCellV: number;
   maxCellTempC: number;
-  vMslV: number;
-  tempMslC: number;
+  maxCellDischargeA: number;
+  msl: { cellVoltageLowV: number; cellVoltageHighV: number; tempHighC: number; dischargeCurrentA: number };
   alarms: string[];
   seconds: number;
 }
 
+/** A vehicle that asks the pack for more than it can give in the cold and the heat (see the document). */
+export const VEHICLE = { massKg: 2000 };
+
 function scenarioFor(o: DriveOptions) {
-  const ns = 110;
-  const sensorCount = Math.ceil(ns / 4) * 2 + ((ns - 1) % 4 !== 0 ? 1 : 0);
+  const sensors = defaultSensorCount(o.seriesGroups, o.parallelCells);
   return parseScenario(
     {
       format: "coxswain-scenario/1",
@@ -81,16 +81,21 @@ function scenarioFor(o: DriveOptions) {
       seed: 1,
       params: "lg-m50-chen2020",
       stepS: 0.01,
-      recordEveryS: 10,
+      recordEveryS: 60,
       sensors: { samplePeriodS: 0.01 },
-      pack: { seriesGroups: ns, parallelCells: 36, thermal: { pumpDelayS: o.pumpDelayS } },
+      pack: {
+        seriesGroups: o.seriesGroups,
+        parallelCells: o.parallelCells,
+        thermal: { pumpDelayS: o.pumpDelayS },
+      },
       initial: { soc: o.initialSoc, tempC: o.ambientC },
       ambientC: o.ambientC,
-      coolantInletC: o.coolantC,
+      coolantInletC: o.ambientC,
+      vehicle: VEHICLE,
       phases: [{ kind: "drive", cycle: "us06", repeat: o.repeat }],
       faults:
         o.sensorBiasK > 0
-          ? Array.from({ length: sensorCount }, (_, k) => ({
+          ? Array.from({ length: sensors }, (_, k) => ({
               kind: "temperature-bias",
               atS: 0,
               index: k,
@@ -102,141 +107,156 @@ function scenarioFor(o: DriveOptions) {
   );
 }
 
-/**
- * The BMS configuration of the experiments: the controller's defaults. The twin steps and samples at the
- * controller's 10 ms base period (see packages/core/src/live/controllers.ts for why), and the timing monitor
- * reads a fixed clock so that runs repeat bit for bit.
- */
+function defaultSensorCount(ns: number, np: number): number {
+  return parseScenario(
+    {
+      format: "coxswain-scenario/1",
+      name: "count",
+      seed: 1,
+      params: "lg-m50-chen2020",
+      pack: { seriesGroups: ns, parallelCells: np },
+      initial: { soc: 0.5, tempC: 25 },
+      ambientC: 25,
+      phases: [{ kind: "rest", durationS: 1 }],
+    },
+    "sensor count",
+  ).sensors.tempSensors.length;
+}
+
+/** The controller's default configuration; the timing monitor reads a fixed clock so runs repeat bit for bit. */
 export function bmsConfig(pack: PackInfo): BmsConfig {
   return defaultBmsConfig(pack, model);
 }
 
-function baseline(): Controller<unknown> {
-  return createBmsController({ config: bmsConfig, clock: () => 0 }) as Controller<unknown>;
+function baseline(): Controller<BmsState> {
+  return createBmsController({ config: bmsConfig, clock: () => 0 });
 }
 
-/** Baseline limit reasons that stop a direction outright (everything else is derating, which the SOP replaces). */
-const HARD_STOPS = new Set<LimitReason>([
-  "contactors not closed",
-  "no valid data",
-  "fault: contactors opening",
-  "RSL alarm",
-]);
-
-function predictive(o: DriveOptions, twinRef: { twin: Twin | null }): Controller<unknown> {
-  const inner = baseline();
-  let limiter: PredictiveLimiter | null = null;
-  let cooling: CoolingController | null = null;
-  let core: Float64Array | null = null;
-  let pack: PackInfo | null = null;
-  let calls = 0;
-  let lastDischarge = 0;
-  let lastCharge = 0;
-  return {
-    name: "baseline + predictive limits",
-    periodS: inner.periodS,
-    init(p: PackInfo) {
-      pack = p;
-      const cfg = bmsConfig(p);
-      limiter = new PredictiveLimiter(model, p, windowFromBms(cfg, p.parallelCells), {
-        candidatesPerCriterion: 2,
-        // The host gets the 2 s peak: re-predicted every 100 ms, a longer pulse meets a falling limit in time.
-        hostHorizonIndex: 0,
-        solver: { tempBiasK: o.sensorBiasK, coolingDelayS: o.pumpDelayS, voltageMarginV: 0.01 },
-      });
-      core = new Float64Array(p.seriesGroups);
-      if (o.delayAwareCooling) {
-        const th = model.thermal;
-        const np = p.parallelCells;
-        // The twin's default hardware, seen from one cell: core → case → plate → coolant at full flow.
-        const plateWperK = 0.4;
-        const plateToCoolantPerCell = 1.5;
-        cooling = new CoolingController({
-          delayS: o.pumpDelayS,
-          tempBiasK: o.sensorBiasK,
-          targetK: cfg.limits.dischargeTempHigh.mol - 6,
-          lookaheadS: 30,
-          heatCapacityJperK: th.cellHeatCapacityJperK + th.caseHeatCapacityJperK + (900 * 0.2 * np) / np,
-          fullFlowWperK: 1 / (1 / th.cellToCaseWperK + 1 / plateWperK + 1 / plateToCoolantPerCell),
-          ambientWperK: th.caseToAmbientWperK,
-          flowExponent: 0.8,
-          levels: 11,
-          heatBelowK: -Infinity,
-          heaterMaxW: 0,
-          heaterGainWperK: 0,
-        });
-      }
-      return inner.init(p);
-    },
-    step(state, m, t) {
-      const out = inner.step(state, m, t);
-      if (!limiter || !pack || !core) return out;
-      // The limits and the cooling are 100 ms tasks: between them the last commands stand.
-      if (calls++ % 10 !== 0) {
-        const L = out.commands.limits;
-        const reasons = (out.state as BmsState).limits;
-        L.dischargeCurrentMaxA = HARD_STOPS.has(reasons.dischargeReason) ? 0 : lastDischarge;
-        L.chargeCurrentMaxA = HARD_STOPS.has(reasons.chargeReason) ? 0 : lastCharge;
-        if (cooling) out.commands.coolantFlow = cooling.flow;
-        return out;
-      }
-      let truth: Float64Array | undefined;
-      const twin = twinRef.twin;
-      if (o.mode === "predictive, true core temperature" && twin) {
-        const c = twin.pack.cells;
-        const np = twin.pack.np;
-        for (let g = 0; g < twin.pack.ns; g++) {
-          let hot = Number.NEGATIVE_INFINITY;
-          for (let q = 0; q < np; q++) hot = Math.max(hot, c.tCellK[g * np + q]);
-          core[g] = hot;
-        }
-        truth = core;
-      }
-      limiter.update(m, undefined, truth);
-      const L = out.commands.limits;
-      // The baseline's hard stops (open contactors, no data, faults, RSL alarms) stand; its derating does not.
-      const reasons = (out.state as BmsState).limits;
-      lastDischarge = HARD_STOPS.has(reasons.dischargeReason) ? 0 : limiter.dischargeCurrentMaxA;
-      lastCharge = HARD_STOPS.has(reasons.chargeReason) ? 0 : limiter.chargeCurrentMaxA;
-      L.dischargeCurrentMaxA = lastDischarge;
-      L.chargeCurrentMaxA = lastCharge;
-      if (cooling) {
-        let hot = Number.NEGATIVE_INFINITY;
-        let cold = Number.POSITIVE_INFINITY;
-        for (let g = 0; g < pack.seriesGroups; g++) {
-          hot = Math.max(hot, limiter.states.tempK[g]);
-          cold = Math.min(cold, limiter.states.tempK[g]);
-        }
-        const r = 0.08; // Ω per cell, R0 + R1 of the LG M50 around 25 °C: the heat of the limit current
-        const iMax = Math.max(L.dischargeCurrentMaxA, L.chargeCurrentMaxA) / pack.parallelCells;
-        const inlet = m.coolantInletK.valid ? m.coolantInletK.value : hot;
-        cooling.update(t, hot, cold, inlet, inlet, limiter.heatW, r * iMax * iMax);
-        out.commands.coolantFlow = cooling.flow;
-      }
-      return out;
-    },
+/** The twin's default cooling hardware seen from one cell, for the delay-aware decision. */
+function delayAwareCooling(o: DriveOptions) {
+  return (_pack: PackInfo, cfg: BmsConfig) => {
+    const th = model.thermal;
+    const plateWperK = 0.4;
+    const plateToCoolantPerCell = 1.5;
+    const plateHeatCapacityPerCell = 900 * 0.2;
+    return new CoolingController({
+      delayS: o.pumpDelayS,
+      tempBiasK: o.sensorBiasK,
+      targetK: cfg.limits.dischargeTempHigh.mol - 6,
+      lookaheadS: 30,
+      heatCapacityJperK: th.cellHeatCapacityJperK + th.caseHeatCapacityJperK + plateHeatCapacityPerCell,
+      fullFlowWperK: 1 / (1 / th.cellToCaseWperK + 1 / plateWperK + 1 / plateToCoolantPerCell),
+      ambientWperK: th.caseToAmbientWperK,
+      flowExponent: 0.8,
+      levels: 11,
+      heatBelowK: Number.NEGATIVE_INFINITY,
+      heaterMaxW: 0,
+      heaterGainWperK: 0,
+    });
   };
 }
 
-export function runDrive(o: DriveOptions): DriveResult {
+function predictive(o: DriveOptions, twinRef: { twin: Twin | null }): Controller<BmsState> {
+  let core: Float64Array | null = null;
+  const trueCore = () => {
+    const twin = twinRef.twin;
+    if (!twin) return undefined;
+    const p = twin.pack;
+    core ??= new Float64Array(p.ns);
+    for (let g = 0; g < p.ns; g++) {
+      let hot = Number.NEGATIVE_INFINITY;
+      for (let q = 0; q < p.np; q++) hot = Math.max(hot, p.cells.tCellK[g * p.np + q]);
+      core[g] = hot;
+    }
+    return core;
+  };
+  return withPredictiveLimits(baseline(), {
+    model,
+    config: bmsConfig,
+    limiter: {
+      candidatesPerCriterion: 2,
+      // The host gets the 2 s peak: re-predicted every 100 ms, a longer pulse meets a falling limit in time.
+      hostHorizonIndex: 0,
+      solver: { tempBiasK: o.sensorBiasK, coolingDelayS: o.pumpDelayS, voltageMarginV: 0.01 },
+    },
+    coreTempK: o.mode === "predictive, true core temperature" ? trueCore : undefined,
+    cooling: o.delayAwareCooling ? delayAwareCooling(o) : undefined,
+  });
+}
+
+export function runDrive(o: DriveOptions, schedule: SpeedSchedule = loadSpeedSchedule("us06")): DriveResult {
   const t0 = performance.now();
   const scenario = scenarioFor(o);
-  const resources = { speedSchedules: { us06: loadSpeedSchedule("us06") } };
   const ref: { twin: Twin | null } = { twin: null };
   const controller = o.mode === "baseline" ? baseline() : predictive(o, ref);
-  const twin = new Twin(scenario, model, resources, controller);
+  const twin = new Twin(
+    scenario,
+    model,
+    { speedSchedules: { us06: schedule } },
+    controller as Controller<unknown>,
+  );
   ref.twin = twin;
-  while (!twin.done) twin.step();
+  const p = twin.pack;
+  const cells = p.cells;
+  const n = p.nCells;
+  const dt = scenario.stepS;
+  const cycleS = schedule.durationS;
+  const reps: Repetition[] = [];
+  let rep: Repetition = { dischargedKWh: 0, regenKWh: 0, demandKWh: 0, regenOfferedKWh: 0, socEnd: 0 };
+  let minV = Number.POSITIVE_INFINITY;
+  let maxV = Number.NEGATIVE_INFINITY;
+  let maxT = Number.NEGATIVE_INFINITY;
+  let maxDischargeA = 0;
+  let lastJ = p.terminalJ;
+  const J_PER_KWH = 3.6e6;
+  while (!twin.done) {
+    const t = twin.timeS;
+    // What the drive asks for during this step (the twin's own demand, before the BMS's limits).
+    const { speedMps, accelMps2 } = schedule.at((t % cycleS) + dt / 2);
+    const asked = vehicleBatteryPowerW(scenario.vehicle, speedMps, accelMps2) * dt;
+    if (asked < 0) rep.demandKWh -= asked / J_PER_KWH;
+    else rep.regenOfferedKWh += asked / J_PER_KWH;
+    twin.step();
+    const dE = p.terminalJ - lastJ;
+    lastJ = p.terminalJ;
+    if (dE < 0) rep.dischargedKWh -= dE / J_PER_KWH;
+    else rep.regenKWh += dE / J_PER_KWH;
+    for (let i = 0; i < n; i++) {
+      if (!p.openCell[i]) {
+        const v = p.cellVoltageV[i];
+        if (v < minV) minV = v;
+        if (v > maxV) maxV = v;
+      }
+      if (cells.tCellK[i] > maxT) maxT = cells.tCellK[i];
+      if (-p.cellCurrentA[i] > maxDischargeA) maxDischargeA = -p.cellCurrentA[i];
+    }
+    if (twin.timeS >= (reps.length + 1) * cycleS - 1e-6 || twin.done) {
+      let z = 0;
+      for (let i = 0; i < n; i++) z += cells.soc[i];
+      rep.socEnd = z / n;
+      reps.push(rep);
+      rep = { dischargedKWh: 0, regenKWh: 0, demandKWh: 0, regenOfferedKWh: 0, socEnd: 0 };
+    }
+  }
   const cfg = bmsConfig(twin.info);
-  const r = twin.recorder;
+  const L = cfg.limits;
+  const sum = (f: (r: Repetition) => number) => reps.reduce((s, r) => s + f(r), 0);
   return {
     options: o,
-    dischargedKWh: r.dischargeJ / 3.6e6,
-    regenKWh: r.chargeJ / 3.6e6,
-    minCellV: r.cellVoltageMinV,
-    maxCellTempC: r.cellTempMaxK - 273.15,
-    vMslV: cfg.limits.cellVoltageLow.msl,
-    tempMslC: cfg.limits.dischargeTempHigh.msl - 273.15,
+    dischargedKWh: sum((r) => r.dischargedKWh),
+    regenKWh: sum((r) => r.regenKWh),
+    demandKWh: sum((r) => r.demandKWh),
+    repetitions: reps,
+    minCellV: minV,
+    maxCellV: maxV,
+    maxCellTempC: maxT - 273.15,
+    maxCellDischargeA: maxDischargeA,
+    msl: {
+      cellVoltageLowV: L.cellVoltageLow.msl,
+      cellVoltageHighV: L.cellVoltageHigh.msl,
+      tempHighC: L.dischargeTempHigh.msl - 273.15,
+      dischargeCurrentA: L.dischargeCurrent.msl / o.parallelCells,
+    },
     alarms: twin.alarms().map((a) => a.alarm),
     seconds: (performance.now() - t0) / 1000,
   };
@@ -245,17 +265,22 @@ export function runDrive(o: DriveOptions): DriveResult {
 /** The acceptance runs: −10 °C and 40 °C, baseline against predictive (estimated and true core temperatures),
  * and 40 °C with θ = 10 s and sensors reading 2 K low under predictive limits and delay-aware cooling. */
 export function driveExperiment(log: (line: string) => void): DriveResult[] {
-  const base = { pumpDelayS: 2, sensorBiasK: 0, delayAwareCooling: false };
+  const pack = { seriesGroups: 110, parallelCells: 12 };
+  const base = {
+    ...pack,
+    pumpDelayS: 2,
+    sensorBiasK: 0,
+    delayAwareCooling: false,
+    initialSoc: 0.5,
+    repeat: 4,
+  };
   const runs: DriveOptions[] = [];
-  for (const mode of ["baseline", "predictive", "predictive, true core temperature"] as const)
-    runs.push({ ...base, ambientC: -10, coolantC: -10, initialSoc: 0.08, repeat: 2, mode });
-  for (const mode of ["baseline", "predictive", "predictive, true core temperature"] as const)
-    runs.push({ ...base, ambientC: 40, coolantC: 40, initialSoc: 0.08, repeat: 2, mode });
+  for (const ambientC of [-10, 40])
+    for (const mode of ["baseline", "predictive", "predictive, true core temperature"] as const)
+      runs.push({ ...base, ambientC, mode });
   runs.push({
+    ...base,
     ambientC: 40,
-    coolantC: 40,
-    initialSoc: 0.08,
-    repeat: 2,
     mode: "predictive",
     pumpDelayS: 10,
     sensorBiasK: 2,

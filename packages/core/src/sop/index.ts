@@ -1,3 +1,4 @@
+export * from "./controller.ts";
 export * from "./limiter.ts";
 export * from "./pack.ts";
 export * from "./predict.ts";
