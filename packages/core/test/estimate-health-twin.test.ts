@@ -29,11 +29,20 @@ function partialCycles(cycles: number) {
   return phases;
 }
 
-test("health on the twin: capacity within 1 % (1.5 % for the most uneven group) and R0 within 5 % after 10 partial cycles", () => {
+interface GroupResult {
+  capacityAh: number;
+  sigmaAh: number;
+  trueCapacityAh: number;
+  r0Scale: number;
+  trueR0Scale: number;
+}
+
+/** Runs the pack of one seed and returns each group's estimates and truths (per cell of the group). */
+function runTwin(seed: number): GroupResult[] {
   const scenario = parseScenario({
     format: "coxswain-scenario/1",
     name: "health",
-    seed: 11,
+    seed,
     params: "test-cell",
     stepS: 1,
     recordEveryS: 600,
@@ -86,27 +95,52 @@ test("health on the twin: capacity within 1 % (1.5 % for the most uneven group) 
     const iCell = m.packCurrentA.value / NP;
     for (let g = 0; g < 3; g++) groups[g].step(dt, iCell, m.groupVoltageV.value[g], m.temperatureK.value[0]);
   }
-  for (let g = 0; g < 3; g++) {
+  return groups.map((h, g) => {
     let q = 0;
     let rs = 0;
     for (let p = 0; p < NP; p++) {
       q += (twin.pack.cells.capacityScale[g * NP + p] * model.capacityAh) / NP;
       rs += twin.pack.cells.resistanceScale[g * NP + p] / NP;
     }
-    const h = groups[g];
-    const qErr = h.capacity.capacityAh / q - 1;
-    const rErr = h.resistance.scale / rs - 1;
-    // Group 2 reaches 1.2 %: its two cells differ more (capacity spread), and at rest they exchange current, which
-    // relaxes their hysteresis states in a way the group-level model cannot see (its rest OCV readings are off by
-    // ≈ 0.5 point). Honest bound for that group: 1.5 %.
-    const bound = g === 2 ? 0.015 : 0.01;
+    return {
+      capacityAh: h.capacity.capacityAh,
+      sigmaAh: h.capacity.sigmaAh,
+      trueCapacityAh: q,
+      r0Scale: h.resistance.scale,
+      trueR0Scale: rs,
+    };
+  });
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
+
+// Seed 11 is the scenario this test was written with; seed 2 a second draw of cells and sensors.
+for (const seed of [11, 2])
+  test(`health on the twin (seed ${seed}): every group's capacity within 1 % and R0 within 5 % after 10 partial cycles`, () => {
+    for (const [g, r] of runTwin(seed).entries()) {
+      const qErr = r.capacityAh / r.trueCapacityAh - 1;
+      const rErr = r.r0Scale / r.trueR0Scale - 1;
+      assert.ok(
+        Math.abs(qErr) < 0.01,
+        `group ${g}: capacity ${r.capacityAh} vs ${r.trueCapacityAh} (${pct(qErr)})`,
+      );
+      assert.ok(Math.abs(r.capacityAh - r.trueCapacityAh) < 2 * r.sigmaAh, `group ${g}: σ ${r.sigmaAh}`);
+      assert.ok(
+        Math.abs(rErr) < 0.05,
+        `group ${g}: R0 multiplier ${r.r0Scale} vs ${r.trueR0Scale} (${pct(rErr)})`,
+      );
+    }
+  });
+
+// Seed 6 draws a group whose two cells differ by 1.7 % in capacity (and in resistance): at rest they exchange
+// charge, which moves one cell off its hysteresis branch, so the group's rest voltage follows the other cell and
+// every rest reading is pulled towards the middle of the hysteresis band. The group-level model cannot see this
+// (docs/estimation.md, "Limits"), and that group's capacity is 2 % high. What the estimator must do then is say so:
+// its σ, which counts the rest readings' shared errors as shared, must cover the error on every group.
+test("health on the twin (seed 6): the capacity σ covers the error of a group whose cells differ", () => {
+  for (const [g, r] of runTwin(6).entries())
     assert.ok(
-      Math.abs(qErr) < bound,
-      `group ${g}: capacity ${h.capacity.capacityAh} vs ${q} (${(qErr * 100).toFixed(2)} %)`,
+      Math.abs(r.capacityAh - r.trueCapacityAh) < 2 * r.sigmaAh,
+      `group ${g}: capacity ${r.capacityAh} ± ${r.sigmaAh} vs ${r.trueCapacityAh}`,
     );
-    assert.ok(
-      Math.abs(rErr) < 0.05,
-      `group ${g}: R0 multiplier ${h.resistance.scale} vs ${rs} (${(rErr * 100).toFixed(2)} %)`,
-    );
-  }
 });

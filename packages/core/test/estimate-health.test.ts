@@ -48,6 +48,49 @@ for (const method of ["wtls", "awtls"] as const)
     assert.ok(lsErr < -0.01 * 2.5, `ordinary least squares should be biased low here, mean error ${lsErr}`);
   });
 
+test("capacity: a SOC error shared by every sample does not average out, and the σ says so", () => {
+  // Every swing x is read |x|·(1 − β/|x|) short (a hysteresis error at both ends): the fit must land at Q·|x|/(|x| − β)
+  // however many samples arrive, and the shared part of the σ is Q·β/|x| (closed form for equal swings).
+  const q = 2.5;
+  const beta = 0.005;
+  for (const method of ["wtls", "awtls"] as const) {
+    const est = new CapacityEstimator({ method, nominalAh: 3, forgetting: 1 });
+    for (let i = 0; i < 200; i++) {
+      const x = i % 2 === 0 ? 0.4 : -0.4;
+      est.add({
+        dSoc: x - Math.sign(x) * beta,
+        dSocSigma: 0.01,
+        dSocSystematicSigma: beta,
+        chargeAh: q * x,
+        chargeSigmaAh: 0.005,
+      });
+    }
+    const expected = (q * 0.4) / (0.4 - beta);
+    assert.ok(Math.abs(est.capacityAh - expected) < 2e-3, `${method}: ${est.capacityAh} vs ${expected}`);
+    const shared = (est.capacityAh * beta) / 0.4;
+    // (The weights are taken at each sample's arrival, while the estimate still moves: 2 % tolerance.)
+    assert.ok(
+      Math.abs(est.systematicSigmaAh / shared - 1) < 0.02,
+      `${method}: ${est.systematicSigmaAh} vs ${shared}`,
+    );
+    assert.ok(
+      est.sigmaAh >= shared && Math.abs(est.capacityAh - q) < est.sigmaAh,
+      `${method}: σ ${est.sigmaAh}`,
+    );
+  }
+  assert.throws(
+    () =>
+      new CapacityEstimator({ method: "awtls", nominalAh: 3 }).add({
+        dSoc: 0.4,
+        dSocSigma: 0.01,
+        dSocSystematicSigma: 0.02,
+        chargeAh: 1,
+        chargeSigmaAh: 0.01,
+      }),
+    /dSocSystematicSigma must be in \[0, dSocSigma/,
+  );
+});
+
 /**
  * An aged cell (capacity 0.9×, all resistances 1.25× the set) doing partial cycles: a random drive-like
  * discharge over 40–55 % of SOC, an hour of rest, a 0.5 C charge back up, an hour of rest.

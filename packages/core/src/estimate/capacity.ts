@@ -26,6 +26,11 @@ export interface CapacitySample {
   /** Charge that flowed, A·h (positive on charge). */
   chargeAh: number;
   chargeSigmaAh: number;
+  /**
+   * The part of dSocSigma that every sample shares (OCV table, sensor offset, hysteresis law): it does not
+   * average out over samples, so it bounds how well Q can be known however many samples arrive (default 0).
+   */
+  dSocSystematicSigma?: number;
 }
 
 export interface CapacityEstimatorOptions {
@@ -42,7 +47,10 @@ export interface CapacityEstimatorOptions {
 export class CapacityEstimator {
   readonly method: CapacityMethod;
   capacityAh: number;
+  /** σ of the capacity: the cost's curvature (random errors) and the shared errors together. */
   sigmaAh: number;
+  /** The part of sigmaAh from the samples' shared (systematic) SOC errors. */
+  systematicSigmaAh = 0;
   private readonly gamma: number;
   private readonly maxSamples: number;
   // awtls running sums.
@@ -52,6 +60,12 @@ export class CapacityEstimator {
   private c4 = 0;
   private c5 = 0;
   private c6 = 0;
+  // Weighted sums for the shared-error bound: Σ w·|x|·σ_sys and Σ w·x² (w the sample's TLS weight, forgotten
+  // like the samples).
+  /** σ from the cost's curvature alone. */
+  private randomSigmaAh: number;
+  private sysNum = 0;
+  private sysDen = 0;
   // wtls kept samples (x, y, σx², σy², weight).
   private readonly kept: { x: number; y: number; vx: number; vy: number; w: number }[] = [];
 
@@ -64,6 +78,7 @@ export class CapacityEstimator {
     this.maxSamples = o.maxSamples ?? 500;
     this.capacityAh = o.nominalAh;
     this.sigmaAh = o.priorSigmaAh ?? 0.1 * o.nominalAh;
+    this.randomSigmaAh = this.sigmaAh;
     this.addRaw(1, 0, o.nominalAh, this.sigmaAh ** 2, false);
     this.solve();
   }
@@ -73,6 +88,17 @@ export class CapacityEstimator {
       throw new Error(
         `capacity sample needs finite dSoc and chargeAh, dSocSigma ≥ 0 and chargeSigmaAh > 0; got ${JSON.stringify(s)}`,
       );
+    const sys = s.dSocSystematicSigma ?? 0;
+    if (!(sys >= 0 && sys <= s.dSocSigma))
+      throw new Error(
+        `capacity sample dSocSystematicSigma must be in [0, dSocSigma = ${s.dSocSigma}], got ${sys}`,
+      );
+    // A shared SOC error β moves the weighted fit by δQ = −Q·Σ w·x·β / Σ w·x²; at worst every β has the size
+    // σ_sys and the sign that shrinks |x| (as a hysteresis error does on both ends of every swing).
+    const q0 = this.capacityAh;
+    const w = 1 / (s.chargeSigmaAh ** 2 + q0 * q0 * s.dSocSigma ** 2);
+    this.sysNum = this.gamma * this.sysNum + w * Math.abs(s.dSoc) * sys;
+    this.sysDen = this.gamma * this.sysDen + w * s.dSoc * s.dSoc;
     this.addRaw(s.dSoc, s.dSocSigma ** 2, s.chargeAh, s.chargeSigmaAh ** 2, true);
     this.solve();
   }
@@ -101,6 +127,8 @@ export class CapacityEstimator {
   private solve(): void {
     if (this.method === "awtls") this.solveAwtls();
     else this.solveWtls();
+    this.systematicSigmaAh = this.sysDen > 0 ? (this.capacityAh * this.sysNum) / this.sysDen : 0;
+    this.sigmaAh = Math.hypot(this.randomSigmaAh, this.systematicSigmaAh);
   }
 
   /**
@@ -134,7 +162,7 @@ export class CapacityEstimator {
         best = r;
     if (Number.isNaN(best)) return;
     this.capacityAh = best;
-    this.sigmaAh = Math.sqrt(2 / curv(best));
+    this.randomSigmaAh = Math.sqrt(2 / curv(best));
   }
 
   private cost(q: number): number {
@@ -174,6 +202,6 @@ export class CapacityEstimator {
     const h = 1e-4 * q;
     const curv = (this.cost(q + h) - 2 * this.cost(q) + this.cost(q - h)) / (h * h);
     this.capacityAh = q;
-    if (curv > 0) this.sigmaAh = Math.sqrt(2 / curv);
+    if (curv > 0) this.randomSigmaAh = Math.sqrt(2 / curv);
   }
 }

@@ -60,9 +60,25 @@ export class CoulombCounter {
   /** Charge counted so far (η and offset applied), A·h, and its variance from the current error model, A·h². */
   chargeAh = 0;
   chargeVarianceAh2 = 0;
-  /** The last OCV reading of the latest finished rest: SOC from the OCV alone, its variance, chargeAh then. */
-  readonly lastRest = { count: 0, ocvSoc: 0, ocvSocVariance: 0, chargeAh: 0, chargeVarianceAh2: 0 };
+  /**
+   * The OCV reading of the latest finished rest: SOC from the OCV alone, its variance and the part of it that
+   * does not average out over many rests (OCV table, sensor offset, hysteresis law, relaxation left), chargeAh then.
+   */
+  readonly lastRest = {
+    count: 0,
+    ocvSoc: 0,
+    ocvSocVariance: 0,
+    ocvSocSystematicVariance: 0,
+    chargeAh: 0,
+    chargeVarianceAh2: 0,
+  };
   private readingInRest: { ocvSoc: number; ocvSocVariance: number } | null = null;
+  /**
+   * Running sums over the relaxed part of the current rest (from the first OCV check on, quiet samples only) of
+   * the model-corrected rest voltage u = V − RC − hysteresis against rest time τ: the rest's OCV reading for
+   * capacity is their mean, and the slope of u over τ says how much relaxation the model has not accounted for.
+   */
+  private readonly relaxed = { n: 0, sumT: 0, sumU: 0, sumTT: 0, sumTU: 0, sumVar: 0, lastT: 0 };
 
   constructor(model: CellModel, o: CoulombCounterOptions) {
     if (!(o.soc >= 0 && o.soc <= 1)) throw new Error(`initial SOC ${o.soc} is not a fraction in [0, 1]`);
@@ -120,8 +136,10 @@ export class CoulombCounter {
       if (this.readingInRest) {
         const r = this.lastRest;
         r.count++;
-        r.ocvSoc = this.readingInRest.ocvSoc;
-        r.ocvSocVariance = this.readingInRest.ocvSocVariance;
+        const averaged = this.relaxedReading(tempK);
+        r.ocvSoc = averaged?.ocvSoc ?? this.readingInRest.ocvSoc;
+        r.ocvSocVariance = averaged?.ocvSocVariance ?? this.readingInRest.ocvSocVariance;
+        r.ocvSocSystematicVariance = averaged?.systematicVariance ?? this.readingInRest.ocvSocVariance;
         // The reading belongs to the rest, before this step's charge.
         r.chargeAh = this.chargeAh - dz * this.capacityAh;
         r.chargeVarianceAh2 = this.chargeVarianceAh2 - dVar * this.capacityAh * this.capacityAh;
@@ -135,14 +153,70 @@ export class CoulombCounter {
       this.varAtRestStart = this.socVariance;
       this.countedInRest = 0;
       this.nextCheckS = Math.max(this.restMinS, 3 * tauMax);
+      const a = this.relaxed;
+      a.n = a.sumT = a.sumU = a.sumTT = a.sumTU = a.sumVar = a.lastT = 0;
     }
     this.restS += dt;
     this.countedInRest += dz;
+    // A sample of the relaxed rest: the average window starts with the first OCV check and takes only samples
+    // whose own current is quiet (the one-minute average lags the first sample of the next load).
+    if (this.readingInRest && Math.abs(i) < this.restCurrentA && Number.isFinite(voltageV))
+      this.addRelaxed(voltageV, vHys);
     // Without a voltage reading (none measured, or distrusted) there is nothing to recalibrate from.
     if (this.restS >= this.nextCheckS && Number.isFinite(voltageV)) {
       this.recalibrate(voltageV, vHys, tempK);
       this.nextCheckS = this.restS * 2;
     }
+  }
+
+  private addRelaxed(voltageV: number, vHys: number): void {
+    let vRc = 0;
+    for (let k = 0; k < this.vrc.length; k++) vRc += this.vrc[k];
+    const u = voltageV - vHys - vRc;
+    const t = this.tuning;
+    const a = this.relaxed;
+    const tau = this.restS;
+    a.n++;
+    a.sumT += tau;
+    a.sumU += u;
+    a.sumTT += tau * tau;
+    a.sumTU += tau * u;
+    // Per-sample variance of the parts that do not average out: what is left of the RC correction, the
+    // hysteresis law (the state h and magnitude M known to a fraction), the OCV table and sensor offsets.
+    const hysUnc = this.model.hysteresis ? t.hysteresisErrorFraction * Math.abs(vHys) : 0;
+    const rcUnc = t.resistanceErrorFraction * vRc;
+    a.sumVar += t.modelErrorV ** 2 + rcUnc * rcUnc + hysUnc * hysUnc;
+    a.lastT = tau;
+  }
+
+  /**
+   * The rest's OCV reading for capacity: the mean model-corrected voltage over the relaxed rest, as a SOC with
+   * its variance. Sensor noise averages down over the window; the systematic parts (mean of the per-sample
+   * allowances) do not; relaxation the model does not explain (the fitted drift of u, extrapolated as an
+   * exponential tail whose time constant is at most the rest's age) is added. null without relaxed samples.
+   */
+  private relaxedReading(
+    tempK: number,
+  ): { ocvSoc: number; ocvSocVariance: number; systematicVariance: number } | null {
+    const a = this.relaxed;
+    if (a.n === 0) return null;
+    const meanU = a.sumU / a.n;
+    const sTT = a.sumTT - (a.sumT * a.sumT) / a.n;
+    const slope = a.n > 2 && sTT > 0 ? (a.sumTU - (a.sumT * a.sumU) / a.n) / sTT : 0;
+    const z = socFromOcv(this.model, meanU, tempK);
+    const ocvSlopeV = Math.max(ocvSlope(this.model, z, tempK), 1e-3);
+    const t = this.tuning;
+    // Relaxation left after the window: the drift times the rest's age bounds an exponential tail's remainder.
+    // The window's mean sits half its length before its end, so that part of the drift is in the mean too.
+    const meanT = a.sumT / a.n;
+    const left = Math.abs(slope) * (a.lastT + (a.lastT - meanT));
+    const systematic = a.sumVar / a.n + left * left;
+    const s2 = ocvSlopeV * ocvSlopeV;
+    return {
+      ocvSoc: z,
+      ocvSocVariance: (t.voltageNoiseV ** 2 / a.n + systematic) / s2,
+      systematicVariance: systematic / s2,
+    };
   }
 
   private recalibrate(voltageV: number, vHys: number, tempK: number): void {

@@ -27,7 +27,13 @@ export class CellHealthEstimator {
   readonly capacity: CapacityEstimator;
   private readonly minSwing: number;
   private restsSeen = 0;
-  private anchor: { soc: number; variance: number; chargeAh: number; chargeVar: number } | null = null;
+  private anchor: {
+    soc: number;
+    variance: number;
+    systematicVariance: number;
+    chargeAh: number;
+    chargeVar: number;
+  } | null = null;
 
   constructor(model: CellModel, o: HealthEstimatorOptions) {
     this.model = model;
@@ -60,12 +66,14 @@ export class CellHealthEstimator {
         this.capacity.add({
           dSoc: rest.ocvSoc - a.soc,
           dSocSigma: Math.sqrt(rest.ocvSocVariance + a.variance),
+          dSocSystematicSigma: Math.sqrt(rest.ocvSocSystematicVariance + a.systematicVariance),
           chargeAh: rest.chargeAh - a.chargeAh,
           chargeSigmaAh: Math.sqrt(Math.max(rest.chargeVarianceAh2 - a.chargeVar, 1e-12)),
         });
       this.anchor = {
         soc: rest.ocvSoc,
         variance: rest.ocvSocVariance,
+        systematicVariance: rest.ocvSocSystematicVariance,
         chargeAh: rest.chargeAh,
         chargeVar: rest.chargeVarianceAh2,
       };
