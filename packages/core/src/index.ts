@@ -13,6 +13,7 @@ export * from "./fit/pulses.ts";
 export * from "./fit/report.ts";
 export * from "./fit/series.ts";
 export * from "./fit/validate.ts";
+export * from "./fit/whole.ts";
 export * from "./import/index.ts";
 export * from "./io/csv.ts";
 export * from "./math/interp.ts";

@@ -38,6 +38,7 @@ interface FitOptions extends ColumnOptions {
   rcPairs: number;
   referenceCurrent?: number;
   slowRc: boolean;
+  wholeTest: boolean;
   ahCol?: string;
   ahFromFull?: boolean;
   untilEmpty?: boolean;
@@ -88,6 +89,10 @@ export function registerFit(program: Command): void {
         numberArg("--reference-current", 1e-6, 1e6),
       )
       .option("--no-slow-rc", "do not add a slow RC pair from the relaxation after long steps")
+      .option(
+        "--no-whole-test",
+        "keep the per-pulse tables (no refinement over the whole tests: pulses, long discharges, rests)",
+      )
       .option(
         "--base <json>",
         "fields the tests cannot give (limits, thermal, description), copied into the set",
@@ -155,6 +160,7 @@ export function registerFit(program: Command): void {
       rcPairs: o.rcPairs,
       referenceCurrentA: o.referenceCurrent,
       slowRc: o.slowRc,
+      wholeTest: o.wholeTest,
       base,
       provenance: {
         tool: "coxswain fit",
@@ -282,6 +288,11 @@ function summary(r: FitResult, seconds: number): string {
     lines.push(
       `  ${t.tempC} °C: ${t.pulses.length} pulses (median fit RMSE ${rms[rms.length >> 1].toFixed(2)} mV, worst ${rms[rms.length - 1].toFixed(2)} mV), ${t.slow.length} slow relaxations, ${t.restPoints.length} rest points`,
     );
+    const w = t.wholeTest;
+    if (w)
+      lines.push(
+        `    whole tests (${t.timelines.length} timeline(s)): time-weighted RMSE ${(w.rmsBeforeV * 1000).toFixed(1)} mV per pulse fits → ${(w.rmsAfterV * 1000).toFixed(1)} mV refined (${w.iterations} iterations)`,
+      );
   }
   return lines.join("\n");
 }

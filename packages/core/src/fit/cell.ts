@@ -14,7 +14,7 @@
  * 6. An Arrhenius activation energy from the temperature dependence of the total resistance extrapolates the
  *    resistances beyond the measured temperatures and fills rows between them.
  */
-import type { CellParamsFile } from "../cell/params.ts";
+import { type CellParamsFile, loadCellModel } from "../cell/params.ts";
 import { interp1 } from "../math/interp.ts";
 import { levenbergMarquardt } from "../math/lm.ts";
 import { celsiusToKelvin, GAS_CONSTANT, kelvinToCelsius } from "../units.ts";
@@ -29,6 +29,7 @@ import {
   type SlowFit,
 } from "./pulses.ts";
 import type { FitSeries } from "./series.ts";
+import { type ResistanceRow, refineOnWholeTests, type TestTimeline, testTimelines } from "./whole.ts";
 
 export interface OcvTableInput {
   soc: number[];
@@ -59,6 +60,11 @@ export interface FitInput {
   /** Add a slow RC pair from the relaxation after long constant-current steps when the tests have them (default true). */
   slowRc?: boolean;
   detect?: Partial<DetectOptions>;
+  /**
+   * Refine the resistance tables of each temperature over the whole tests (pulses, long discharges, rests) after
+   * the per-pulse identification (default true; not with separate charge and discharge tables).
+   */
+  wholeTest?: boolean;
   /** SOC points of the parameter tables (default 0, 0.05, …, 1). */
   socGrid?: number[];
   /** Fields that cannot be identified from these tests (limits, thermal, description, …), copied as they are. */
@@ -76,6 +82,10 @@ export interface TemperatureFit {
   restPoints: { soc: number; voltageV: number; direction: number }[];
   /** The final discharge to cut-off as an OCV estimate below the lowest rest (see finalDischargeTail). */
   tail: { soc: number[]; voltageV: number[] } | null;
+  /** The tests of this temperature on their own time bases (shared amp-hour counters merged). */
+  timelines: TestTimeline[];
+  /** Weighted RMS voltage error over the whole tests before and after the refinement, V. */
+  wholeTest?: { rmsBeforeV: number; rmsAfterV: number; iterations: number };
 }
 
 export interface FitResult {
@@ -276,6 +286,10 @@ export function fitCell(input: FitInput): FitResult {
       return {
         tempC: sig(c.reduce((a, s) => a + s.nominal, 0) / c.length, 3),
         tail: finalDischargeTail(c, detect.restCurrentA),
+        timelines: testTimelines(
+          c.map((s) => ({ series: s.series, tempK: s.data.tempK, soc: s.data.soc })),
+          capacityAh,
+        ),
         pulses,
         slow,
         slowTable: { z: slowZ, r: slowR, tau: slowTau },
@@ -369,16 +383,31 @@ export function fitCell(input: FitInput): FitResult {
     const t = (which: Which) => table(refine(rows.map((r) => f(r[which]))));
     return split ? { charge: t("charge"), discharge: t("discharge") } : t("both");
   };
-  const r0Ohm = dirTable((r) => r.r0);
-  const rc: unknown[] = Array.from({ length: nRc }, (_, j) => ({
-    rOhm: dirTable((r) => r.r[j]),
-    cF: table(capOf(refine(rows.map((r) => r.both.r[j])), refine(rows.map((r) => r.both.tau[j])))),
+  // One row of resistance tables per test temperature (R0, the pulse pairs and the slow pair on the grid).
+  const pulseRows: ResistanceRow[] = temperatures.map((t, i) => ({
+    r0: rows[i].both.r0,
+    rc: [
+      ...rows[i].both.r.map((r, j) => ({ r, tau: rows[i].both.tau[j] })),
+      ...(useSlow
+        ? [
+            {
+              r: grid.map((z) => interp1(t.slowTable.z, t.slowTable.r, z)),
+              tau: grid.map((z) => interp1(t.slowTable.z, t.slowTable.tau, z)),
+            },
+          ]
+        : []),
+    ],
   }));
-  if (useSlow) {
-    const slowR = temperatures.map((t) => grid.map((z) => interp1(t.slowTable.z, t.slowTable.r, z)));
-    const slowTau = temperatures.map((t) => grid.map((z) => interp1(t.slowTable.z, t.slowTable.tau, z)));
-    rc.push({ rOhm: table(refine(slowR)), cF: table(capOf(refine(slowR), refine(slowTau))) });
-  }
+  const resistanceTables = (tRows: ResistanceRow[]) => ({
+    r0Ohm: split ? dirTable((r) => r.r0) : table(refine(tRows.map((r) => r.r0))),
+    rc: tRows[0].rc.map((_, j) => {
+      const r = refine(tRows.map((t) => t.rc[j].r));
+      return {
+        rOhm: split && j < nRc ? dirTable((x) => x.r[j]) : table(r),
+        cF: table(capOf(r, refine(tRows.map((t) => t.rc[j].tau)))),
+      };
+    }),
+  });
 
   // 5. Arrhenius energy from ln(mean total resistance) against 1/T.
   let arrheniusEa = 0;
@@ -484,6 +513,11 @@ export function fitCell(input: FitInput): FitResult {
         }
       : { soc: Array.from(baseSoc, (z) => sig(z)), voltageV: Array.from(ocvRows[0], (v) => sig(v)) };
 
+  const refineWhole = (input.wholeTest ?? true) && !split;
+  if ((input.wholeTest ?? true) && split)
+    warnings.push(
+      "separate charge and discharge tables: the whole-test refinement is not done (it refines one table per temperature)",
+    );
   const lowRateEff = lowRate && lowRate.chargeAh > 0 ? lowRate.dischargeAh / lowRate.chargeAh : undefined;
   const allPulses = temperatures.flatMap((t) => t.pulses);
   const params = {
@@ -492,8 +526,7 @@ export function fitCell(input: FitInput): FitResult {
     name: input.name,
     capacityAh: sig(capacityAh),
     ocv,
-    r0Ohm,
-    rc,
+    ...resistanceTables(pulseRows),
     arrheniusEaJperMol: sig(arrheniusEa, 4),
     ...(hysteresisM && gamma !== undefined
       ? {
@@ -509,7 +542,7 @@ export function fitCell(input: FitInput): FitResult {
     provenance: {
       ...((input.base.provenance as Record<string, unknown>) ?? {}),
       ...input.provenance,
-      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level); Arrhenius extrapolation in temperature`,
+      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level)${refineWhole ? ", then every table of each temperature refined by Levenberg–Marquardt on the simulated voltage over the whole tests" : ""}; Arrhenius extrapolation in temperature`,
       capacityScaleAh: sig(capacityAh),
       measuredCapacitiesAh: capacities.map((c) => ({
         // The file's name only (no folder, no .gz), so that a set fitted from copies compares equal.
@@ -526,6 +559,43 @@ export function fitCell(input: FitInput): FitResult {
       },
     },
   } as unknown as CellParamsFile;
+  if (refineWhole) {
+    // The open-circuit and hysteresis part of every test's voltage, from the set itself with no resistance.
+    // Limits and thermal fields play no part there (the tests' measured temperature is imposed): a base that
+    // lacks them gets neutral ones.
+    const neutral = {
+      thermal: {
+        cellHeatCapacityJperK: 1,
+        caseHeatCapacityJperK: 1,
+        cellToCaseWperK: 1,
+        caseToAmbientWperK: 1,
+      },
+      limits: {
+        voltageMinV: 0.1,
+        voltageMaxV: 10,
+        chargeCurrentMaxA: 0,
+        dischargeCurrentMaxA: 0,
+        chargeTempMinC: -100,
+        chargeTempMaxC: 200,
+        dischargeTempMinC: -100,
+        dischargeTempMaxC: 200,
+      },
+    };
+    const baseModel = loadCellModel(
+      { ...neutral, ...params, r0Ohm: 0, rc: [] },
+      "fitted set without resistances",
+    );
+    const refined = temperatures.map((t, i) => {
+      const r = refineOnWholeTests(t.timelines, baseModel, pulseRows[i], {
+        grid,
+        tempC: t.tempC,
+        arrheniusEa,
+      });
+      t.wholeTest = { rmsBeforeV: r.rmsBeforeV, rmsAfterV: r.rmsAfterV, iterations: r.iterations };
+      return r.row;
+    });
+    Object.assign(params, resistanceTables(refined));
+  }
   return { params, capacityAh, temperatures, lowRate, capacities, gamma, arrheniusEa, warnings };
 }
 
