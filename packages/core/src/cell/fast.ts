@@ -16,7 +16,7 @@
  *    test cell: 4e-5 V at constant temperature, 0.23 mV under a 10 K swing over 30 min, 1.3 mV under an
  *    extreme 10 K swing in 190 s). Tests compare it
  *    with CellArray's exact path.
- *  - The hysteresis decay e^(−κ·dt) and its integral use series for small arguments (truncation below 1e-14).
+ *  - The hysteresis decay e^(−κ·dt) and its integral use series for small arguments (truncation below 1e-15).
  * dt must be > 0 (a zero-length step has nothing to integrate).
  *
  * Linearisation is by "mode": +1 charge, −1 discharge, 0 rest (|I| at or below the hysteresis threshold: the
@@ -57,31 +57,46 @@ function segment(axis: Float64Array, z: number, out: Float64Array): void {
   out[1] = axis[hi];
 }
 
-// Layout of one cell's cached coefficients in the packed block (one contiguous run per cell, for locality).
-const VALID = 0; // 1 when the cache holds coefficients, 0 after invalidate
-const STAMP = 1; // step number of the last refresh (a cell refreshes at most once per step)
-const INV_Q = 2; // 1 / capacity, 1/(A·s)
-const Z_LO = 3;
-const Z_HI = 4;
-const T_LO = 5;
-const T_HI = 6;
-const P0 = 7;
-const P1 = 8;
-const P2 = 9;
-const P3 = 10;
-const M = 11;
-const M0 = 12;
-const DT = 13;
-// Then per direction (discharge and rest first, charge second): R0, and per branch k the BRANCH values below.
-// Per branch: R_k, a_k = e^(−dt/τ), R_k·(1 − a_k), τ·(1 − a_k), τ·(1 − a_k²)/(2·R_k), 1/R_k.
-const B_R = 0;
-const B_A = 1;
-const B_RA = 2;
-const B_W = 3;
-const B_G = 4;
-const B_INV_R = 5;
-const BRANCH = 6;
-const DIR = 14;
+// Layout of one cell's cached coefficients in the packed block (one contiguous run per cell, for locality). An
+// enum, so the offsets are literals in the hot loops (esbuild, behind tsx and vite, inlines the members; a
+// module-level const would be a context load and a type check at every use).
+enum Co {
+  DT = 0, // the step length the coefficients were derived for, s (0 after invalidate: refresh first)
+  STAMP = 1, // step number of the last refresh (a cell refreshes at most once per step)
+  INV_Q = 2, // 1 / capacity, 1/(A·s)
+  DT_INV_Q = 3, // dt / capacity: SOC change per ampere over one step
+  HYS_RATE = 4, // γ·dt / capacity: hysteresis decay exponent per ampere of η·|I|
+  Z_LO = 5,
+  Z_HI = 6,
+  T_LO = 7,
+  T_HI = 8,
+  P0 = 9,
+  P1 = 10,
+  P2 = 11,
+  P3 = 12,
+  M = 13,
+  M0 = 14,
+  DIR = 15,
+}
+
+// Then per direction (discharge and rest first, charge second): R0, R0 + Σ R_k·(1 − a_k), η·dt / capacity (the
+// SOC change per ampere in that direction), and from BRANCHES on one Br block per RC branch.
+enum Dir {
+  R0 = 0,
+  RSUM = 1,
+  ZK = 2,
+  BRANCHES = 3,
+}
+
+// Per RC branch: R_k, a_k = e^(−dt/τ), τ·(1 − a_k), τ·(1 − a_k²)/(2·R_k), 1/R_k.
+enum Br {
+  R = 0,
+  A = 1,
+  W = 2,
+  G = 3,
+  INV_R = 4,
+  SIZE = 5,
+}
 
 export class FastCells {
   readonly cells: CellArray;
@@ -95,8 +110,10 @@ export class FastCells {
   readonly voltageV: Float64Array;
   /** Current of each cell for commit, A (set it before commit(i)). */
   readonly currentA: Float64Array;
-  /** Length of the current step, s (set by beginStep). */
-  private dt = 0;
+  /** Length of the current step, s (set by beginStep; NaN, a double, keeps V8's field a double). */
+  private dt = Number.NaN;
+  /** The cell whose breakpoint-crossing integrals are in ab[0], ab[1] for commitCells (−1: none). */
+  private crossingCell = -1;
 
   private readonly stride: number;
   private readonly dirStride: number;
@@ -120,6 +137,11 @@ export class FastCells {
   private readonly leakA: Float64Array;
   private readonly h: Float64Array;
   private readonly s: Float64Array;
+  // RC branch voltages one array per branch (an absent branch gets an empty array it never touches): the
+  // branches are written out in the hot loops, as an inner loop keeps V8 from optimising the loop over cells.
+  private readonly v0: Float64Array;
+  private readonly v1: Float64Array;
+  private readonly v2: Float64Array;
   private readonly emf: Float64Array;
   private readonly resistance: Float64Array;
   private readonly electricalJ: Float64Array;
@@ -134,8 +156,8 @@ export class FastCells {
     if (!(Number.isInteger(refreshEvery) && refreshEvery >= 1))
       throw new Error(`refreshEvery: got ${refreshEvery}, expected an integer >= 1`);
     this.refreshEvery = refreshEvery;
-    this.dirStride = 1 + BRANCH * this.nRc;
-    this.stride = DIR + 2 * this.dirStride;
+    this.dirStride = Dir.BRANCHES + Br.SIZE * this.nRc;
+    this.stride = Co.DIR + 2 * this.dirStride;
     this.co = new Float64Array(this.n * this.stride);
     this.mode = new Int8Array(this.n);
     this.voltageV = new Float64Array(this.n);
@@ -150,6 +172,10 @@ export class FastCells {
     this.leakA = cells.leakA;
     this.h = cells.h;
     this.s = cells.s;
+    if (this.nRc > 3) throw new Error(`RC branches: got ${this.nRc}, the fast path handles at most 3`);
+    this.v0 = cells.vrc[0] ?? new Float64Array(0);
+    this.v1 = cells.vrc[1] ?? new Float64Array(0);
+    this.v2 = cells.vrc[2] ?? new Float64Array(0);
     this.emf = cells.emf;
     this.resistance = cells.resistance;
     this.electricalJ = cells.electricalJ;
@@ -175,7 +201,11 @@ export class FastCells {
 
   /** Forgets cell i's cached coefficients (call after changing its capacityScale or resistanceScale). */
   invalidate(i: number): void {
-    this.co[i * this.stride + VALID] = 0;
+    const o = i * this.stride;
+    this.co[o + Co.DT] = 0;
+    // An empty OCV box: the next linearisation re-derives it.
+    this.co[o + Co.Z_LO] = Infinity;
+    this.co[o + Co.Z_HI] = -Infinity;
   }
 
   invalidateAll(): void {
@@ -191,41 +221,54 @@ export class FastCells {
     const z = c.soc[i];
     const tK = c.tCellK[i];
     const rs = c.resistanceScale[i];
-    co[o + INV_Q] = 1 / (this.capacityAs * c.capacityScale[i]);
-    if (co[o + VALID] === 0) this.affineOcv(o, z, tK);
-    const dis = o + DIR;
+    const invQ = 1 / (this.capacityAs * c.capacityScale[i]);
+    co[o + Co.INV_Q] = invQ;
+    co[o + Co.DT_INV_Q] = dt * invQ;
+    co[o + Co.HYS_RATE] = this.gamma * dt * invQ;
+    const dis = o + Co.DIR;
     const chg = dis + this.dirStride;
-    co[dis] = m.r0.discharge.at(z, tK) * rs;
-    co[chg] = m.r0.isSplit ? m.r0.charge.at(z, tK) * rs : co[dis];
+    co[dis + Dir.R0] = m.r0.discharge.at(z, tK) * rs;
+    co[chg + Dir.R0] = m.r0.isSplit ? m.r0.charge.at(z, tK) * rs : co[dis + Dir.R0];
+    co[dis + Dir.ZK] = dt * invQ;
+    co[chg + Dir.ZK] = this.eta * dt * invQ;
     for (let k = 0; k < this.nRc; k++) {
       const b = m.rc[k];
       const cap = b.c.at(z, tK);
       const rd = b.r.discharge.at(z, tK) * rs;
-      const rc = b.r.isSplit ? b.r.charge.at(z, tK) * rs : rd;
-      this.branch(dis + 1 + BRANCH * k, rd, cap, dt);
-      if (b.r.isSplit) this.branch(chg + 1 + BRANCH * k, rc, cap, dt);
-      else co.copyWithin(chg + 1 + BRANCH * k, dis + 1 + BRANCH * k, dis + 1 + BRANCH * (k + 1));
+      const at = Dir.BRANCHES + Br.SIZE * k;
+      this.branch(dis + at, rd, cap, dt);
+      if (b.r.isSplit) this.branch(chg + at, b.r.charge.at(z, tK) * rs, cap, dt);
+      else co.copyWithin(chg + at, dis + at, dis + at + Br.SIZE);
     }
+    co[dis + Dir.RSUM] = this.stepResistance(dis);
+    co[chg + Dir.RSUM] = this.stepResistance(chg);
     const hy = m.hysteresis;
     if (hy) {
-      co[o + M] = hy.m.at(z, tK);
-      co[o + M0] = hy.m0.at(z, tK);
+      co[o + Co.M] = hy.m.at(z, tK);
+      co[o + Co.M0] = hy.m0.at(z, tK);
     }
-    co[o + VALID] = 1;
-    co[o + DT] = dt;
-    co[o + STAMP] = this.stepNumber;
+    co[o + Co.DT] = dt;
+    co[o + Co.STAMP] = this.stepNumber;
+  }
+
+  /** R0 + Σ R_k·(1 − a_k) of the direction block at d: the step's resistance without the OCV slope term. */
+  private stepResistance(d: number): number {
+    const co = this.co;
+    let r = co[d + Dir.R0];
+    for (let k = 0, b = d + Dir.BRANCHES; k < this.nRc; k++, b += Br.SIZE)
+      r += co[b + Br.R] * (1 - co[b + Br.A]);
+    return r;
   }
 
   private branch(at: number, r: number, cap: number, dt: number): void {
     const co = this.co;
     const tau = r * cap;
     const a = tau > 0 ? Math.exp(-dt / tau) : 0;
-    co[at + B_R] = r;
-    co[at + B_A] = a;
-    co[at + B_RA] = r * (1 - a);
-    co[at + B_W] = tau * (1 - a);
-    co[at + B_G] = r > 0 ? (tau * 0.5 * (1 - a * a)) / r : 0;
-    co[at + B_INV_R] = r > 0 ? 1 / r : 0;
+    co[at + Br.R] = r;
+    co[at + Br.A] = a;
+    co[at + Br.W] = tau * (1 - a);
+    co[at + Br.G] = r > 0 ? (tau * 0.5 * (1 - a * a)) / r : 0;
+    co[at + Br.INV_R] = r > 0 ? 1 / r : 0;
   }
 
   /** The exact affine form of OCV(z, T) in the table box containing (z, T), into the block at offset o. */
@@ -266,20 +309,20 @@ export class FastCells {
       rowAffine(ocv, rb, lo, hi, ab, 2);
       const [a0, a1, b0, b1] = [ab[0], ab[1], ab[2], ab[3]];
       if (ra === rb) {
-        co[o + P0] = a0;
-        co[o + P1] = a1;
-        co[o + P2] = 0;
-        co[o + P3] = 0;
+        co[o + Co.P0] = a0;
+        co[o + Co.P1] = a1;
+        co[o + Co.P2] = 0;
+        co[o + Co.P3] = 0;
       } else {
         // OCV = A + (T − tl)/(th − tl)·(B − A)
         const inv = 1 / (th - tl);
-        co[o + P2] = (b0 - a0) * inv;
-        co[o + P3] = (b1 - a1) * inv;
-        co[o + P0] = a0 - tl * co[o + P2];
-        co[o + P1] = a1 - tl * co[o + P3];
+        co[o + Co.P2] = (b0 - a0) * inv;
+        co[o + Co.P3] = (b1 - a1) * inv;
+        co[o + Co.P0] = a0 - tl * co[o + Co.P2];
+        co[o + Co.P1] = a1 - tl * co[o + Co.P3];
       }
-      co[o + T_LO] = tl;
-      co[o + T_HI] = th;
+      co[o + Co.T_LO] = tl;
+      co[o + Co.T_HI] = th;
     } else {
       // 1-D OCV plus (T − Tref)·dU/dT(z): intersect the two tables' SOC segments.
       segment(m.dUdT.soc, z, s);
@@ -293,15 +336,15 @@ export class FastCells {
       const d0 = ab[2];
       const d1 = ab[3];
       const tr = m.refTempK;
-      co[o + P0] = u0 - tr * d0;
-      co[o + P1] = u1 - tr * d1;
-      co[o + P2] = d0;
-      co[o + P3] = d1;
-      co[o + T_LO] = -Infinity;
-      co[o + T_HI] = Infinity;
+      co[o + Co.P0] = u0 - tr * d0;
+      co[o + Co.P1] = u1 - tr * d1;
+      co[o + Co.P2] = d0;
+      co[o + Co.P3] = d1;
+      co[o + Co.T_LO] = -Infinity;
+      co[o + Co.T_HI] = Infinity;
     }
-    co[o + Z_LO] = lo;
-    co[o + Z_HI] = hi;
+    co[o + Co.Z_LO] = lo;
+    co[o + Co.Z_HI] = hi;
   }
 
   /**
@@ -319,40 +362,75 @@ export class FastCells {
    * loop in one optimised function).
    */
   linearizeRange(lo: number, hi: number): void {
+    // The loop stops at each cell whose cache needs work, which is done here, outside it.
+    for (let i = this.linearizeCells(lo, hi); i < hi; i = this.linearizeCells(i, hi)) {
+      const dt = this.dt;
+      const co = this.co;
+      const o = i * this.stride;
+      const inWindow = i >= this.refreshLo && i < this.refreshHi;
+      if (co[o + Co.DT] !== dt || (inWindow && co[o + Co.STAMP] !== this.stepNumber)) this.refresh(i, dt);
+      const z = this.soc[i];
+      const tK = this.tCellK[i];
+      if (z < co[o + Co.Z_LO] || z > co[o + Co.Z_HI] || tK < co[o + Co.T_LO] || tK > co[o + Co.T_HI])
+        this.affineOcv(o, z, tK);
+    }
+  }
+
+  /**
+   * The linearisation loop of linearizeRange, from cell `from`: returns hi, or the first cell whose cache is
+   * stale (due for its refresh, or derived for another dt) or whose OCV box it has left. No calls inside: a
+   * call, even one never taken, makes V8 re-check every array's type and bounds on every pass of the loop.
+   */
+  private linearizeCells(from: number, hi: number): number {
     const dt = this.dt;
     const co = this.co;
     const stride = this.stride;
     const dirStride = this.dirStride;
     const nRc = this.nRc;
-    const vrc = this.cells.vrc;
-    for (let i = lo; i < hi; i++) {
-      const mode = this.mode[i];
+    const v0 = this.v0;
+    const v1 = this.v1;
+    const v2 = this.v2;
+    const modes = this.mode;
+    const soc = this.soc;
+    const tCellK = this.tCellK;
+    const leakA = this.leakA;
+    const emf = this.emf;
+    const resistance = this.resistance;
+    const hasHys = this.hasHys;
+    const hys = this.h;
+    const sign = this.s;
+    const refreshLo = this.refreshLo;
+    const refreshHi = this.refreshHi;
+    const stamp = this.stepNumber;
+    for (let i = from; i < hi; i++) {
       const o = i * stride;
-      const z = this.soc[i];
-      const tK = this.tCellK[i];
+      const z = soc[i];
+      const tK = tCellK[i];
       if (
-        co[o + VALID] === 0 ||
-        co[o + DT] !== dt ||
-        (i >= this.refreshLo && i < this.refreshHi && co[o + STAMP] !== this.stepNumber)
+        co[o + Co.DT] !== dt ||
+        (i >= refreshLo && i < refreshHi && co[o + Co.STAMP] !== stamp) ||
+        z < co[o + Co.Z_LO] ||
+        z > co[o + Co.Z_HI] ||
+        tK < co[o + Co.T_LO] ||
+        tK > co[o + Co.T_HI]
       )
-        this.refresh(i, dt);
-      if (z < co[o + Z_LO] || z > co[o + Z_HI] || tK < co[o + T_LO] || tK > co[o + T_HI])
-        this.affineOcv(o, z, tK);
-      const invQ = co[o + INV_Q];
-      const eta = mode > 0 ? this.eta : 1;
-      const zl = z - this.leakA[i] * dt * invQ;
-      const slope = co[o + P1] + co[o + P3] * tK;
-      let e = co[o + P0] + co[o + P2] * tK + slope * zl;
-      const od = o + DIR + (mode > 0 ? dirStride : 0);
-      let r = co[od] + slope * eta * dt * invQ;
-      for (let k = 0, ok = od + 1; k < nRc; k++, ok += BRANCH) {
-        e += co[ok + B_A] * vrc[k][i];
-        r += co[ok + B_RA];
+        return i;
+      const mode = modes[i];
+      const od = mode > 0 ? o + Co.DIR + dirStride : o + Co.DIR;
+      const slope = co[o + Co.P1] + co[o + Co.P3] * tK;
+      let e = co[o + Co.P0] + co[o + Co.P2] * tK + slope * (z - leakA[i] * co[o + Co.DT_INV_Q]);
+      if (nRc > 0) {
+        e += co[od + Dir.BRANCHES + Br.A] * v0[i];
+        if (nRc > 1) {
+          e += co[od + Dir.BRANCHES + Br.SIZE + Br.A] * v1[i];
+          if (nRc > 2) e += co[od + Dir.BRANCHES + 2 * Br.SIZE + Br.A] * v2[i];
+        }
       }
-      if (this.hasHys) e += co[o + M0] * (mode !== 0 ? mode : this.s[i]) + co[o + M] * this.h[i];
-      this.emf[i] = e;
-      this.resistance[i] = r;
+      if (hasHys) e += co[o + Co.M0] * (mode !== 0 ? mode : sign[i]) + co[o + Co.M] * hys[i];
+      emf[i] = e;
+      resistance[i] = co[od + Dir.RSUM] + slope * co[od + Dir.ZK];
     }
+    return hi;
   }
 
   /**
@@ -365,79 +443,133 @@ export class FastCells {
 
   /** commit for cells lo … hi−1 at once. */
   commitRange(lo: number, hi: number): void {
-    for (let i = lo; i < hi; i++) {
-      const dt = this.dt;
-      const currentA = this.currentA[i];
-      const co = this.co;
-      const o = i * this.stride;
-      const mode = this.mode[i];
+    // The loop stops at each cell whose SOC crosses an OCV breakpoint in this step; its exact integrals are
+    // computed here, outside the loop, which then takes them for that cell.
+    for (let i = this.commitCells(lo, hi); i < hi; i = this.commitCells(i, hi)) {
+      const eta = this.mode[i] > 0 ? this.eta : 1;
+      const zRate = (eta * this.currentA[i] - this.leakA[i]) * this.co[i * this.stride + Co.INV_Q];
       const z = this.soc[i];
-      const tK = this.tCellK[i];
-      const invQ = co[o + INV_Q];
-      const leak = this.leakA[i];
-      const eta = mode > 0 ? this.eta : 1;
-      const zRate = (eta * currentA - leak) * invQ;
+      this.crossingIntegrals(z, z + zRate * this.dt, this.tCellK[i], zRate);
+      this.crossingCell = i;
+    }
+    this.crossingCell = -1;
+  }
+
+  /** The commit loop of commitRange, from cell `from`: returns hi, or the first cell that crosses a breakpoint. */
+  private commitCells(from: number, hi: number): number {
+    const dt = this.dt;
+    const invDt = 1 / dt;
+    const co = this.co;
+    const stride = this.stride;
+    const dirStride = this.dirStride;
+    const nRc = this.nRc;
+    const v0 = this.v0;
+    const v1 = this.v1;
+    const v2 = this.v2;
+    const etaCharge = this.eta;
+    const modes = this.mode;
+    const current = this.currentA;
+    const soc = this.soc;
+    const tCellK = this.tCellK;
+    const leakA = this.leakA;
+    const hasHys = this.hasHys;
+    const hys = this.h;
+    const sign = this.s;
+    const electricalJ = this.electricalJ;
+    const heatJ = this.heatJ;
+    const heatW = this.heatW;
+    const voltageV = this.voltageV;
+    const emf = this.emf;
+    const resistance = this.resistance;
+    const crossingCell = this.crossingCell;
+    const crossing = this.ab;
+    for (let i = from; i < hi; i++) {
+      const currentA = current[i];
+      const o = i * stride;
+      const mode = modes[i];
+      const charging = mode > 0;
+      const od = charging ? o + Co.DIR + dirStride : o + Co.DIR;
+      const eta = charging ? etaCharge : 1;
+      const z = soc[i];
+      const tK = tCellK[i];
+      const leak = leakA[i];
+      const netA = eta * currentA - leak;
+      const zRate = netA * co[o + Co.INV_Q];
       const z1 = z + zRate * dt;
       let jU: number;
       let jD: number;
-      if (z1 >= co[o + Z_LO] && z1 <= co[o + Z_HI]) {
+      if (z1 >= co[o + Co.Z_LO] && z1 <= co[o + Co.Z_HI]) {
         // Affine OCV over the whole step: the time integrals are the midpoint values times dt.
         const zm = 0.5 * (z + z1);
-        jD = (co[o + P2] + co[o + P3] * zm) * dt;
-        jU = (co[o + P0] + co[o + P1] * zm) * dt + tK * jD;
-      } else {
-        this.crossingIntegrals(z, z1, tK, zRate);
-        jU = this.ab[0];
-        jD = this.ab[1];
-      }
-      const od = o + DIR + (mode > 0 ? this.dirStride : 0);
-      const r0 = co[od];
-      const i2 = currentA * currentA;
-      let elec = currentA * jU + r0 * i2 * dt;
-      let heat = r0 * i2 * dt + (1 - eta) * currentA * jU + leak * jU + (eta * currentA - leak) * tK * jD;
-      const vrc = this.cells.vrc;
-      for (let k = 0, ok = od + 1; k < this.nRc; k++, ok += BRANCH) {
-        const a = co[ok + B_A];
-        const w = co[ok + B_W];
-        const vk = vrc[k];
-        const v0 = vk[i];
-        const vInf = co[ok + B_R] * currentA;
-        const d = v0 - vInf;
-        vk[i] = vInf + a * d;
-        // Exact integrals of the relaxing branch voltage: ∫v·I dt and ∫v²/R dt over the step.
+        jD = (co[o + Co.P2] + co[o + Co.P3] * zm) * dt;
+        jU = (co[o + Co.P0] + co[o + Co.P1] * zm) * dt + tK * jD;
+      } else if (i === crossingCell) {
+        jU = crossing[0];
+        jD = crossing[1];
+      } else return i;
+      const ohmicJ = co[od + Dir.R0] * currentA * currentA * dt;
+      let elec = currentA * jU + ohmicJ;
+      let heat = ohmicJ + ((1 - eta) * currentA + leak) * jU + netA * tK * jD;
+      // Each RC branch relaxes exactly; its energy integrals ∫v·I dt and ∫v²/R dt over the step go to elec
+      // and heat.
+      if (nRc > 0) {
+        const b = od + Dir.BRANCHES;
+        const vInf = co[b + Br.R] * currentA;
+        const d = v0[i] - vInf;
+        const w = co[b + Br.W];
+        v0[i] = vInf + co[b + Br.A] * d;
         elec += currentA * (vInf * dt + d * w);
-        heat += (vInf * vInf * dt + 2 * vInf * d * w) * co[ok + B_INV_R] + d * d * co[ok + B_G];
+        heat += (vInf * vInf * dt + 2 * vInf * d * w) * co[b + Br.INV_R] + d * d * co[b + Br.G];
+        if (nRc > 1) {
+          const b = od + Dir.BRANCHES + Br.SIZE;
+          const vInf = co[b + Br.R] * currentA;
+          const d = v1[i] - vInf;
+          const w = co[b + Br.W];
+          v1[i] = vInf + co[b + Br.A] * d;
+          elec += currentA * (vInf * dt + d * w);
+          heat += (vInf * vInf * dt + 2 * vInf * d * w) * co[b + Br.INV_R] + d * d * co[b + Br.G];
+          if (nRc > 2) {
+            const b = od + Dir.BRANCHES + 2 * Br.SIZE;
+            const vInf = co[b + Br.R] * currentA;
+            const d = v2[i] - vInf;
+            const w = co[b + Br.W];
+            v2[i] = vInf + co[b + Br.A] * d;
+            elec += currentA * (vInf * dt + d * w);
+            heat += (vInf * vInf * dt + 2 * vInf * d * w) * co[b + Br.INV_R] + d * d * co[b + Br.G];
+          }
+        }
       }
-      if (this.hasHys) {
-        const h = this.h;
-        const h0 = h[i];
+      if (hasHys) {
         const sgn = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
-        const sNew = mode !== 0 ? mode : this.s[i];
+        const sNew = mode !== 0 ? mode : sign[i];
         // h relaxes towards sgn(I) with rate κ: h1 = sgn + (h0 − sgn)·e^(−x), ∫h dt = sgn·dt + (h0 − sgn)·dt·φ(x),
-        // x = κ·dt, φ(x) = (1 − e^(−x))/x; a series for small x (no exp, no division).
-        const x = eta * Math.abs(currentA) * this.gamma * invQ * dt;
+        // x = κ·dt, φ(x) = (1 − e^(−x))/x; for small x its Taylor series (truncation below 1e-15, no exp, no
+        // division: Horner's form with constant coefficients).
+        const x = eta * Math.abs(currentA) * co[o + Co.HYS_RATE];
         let phi: number;
         let decay: number;
         if (x < 0.03) {
-          phi = 1 - (x / 2) * (1 - (x / 3) * (1 - (x / 4) * (1 - (x / 5) * (1 - (x / 6) * (1 - x / 7)))));
+          phi =
+            1 + x * (-1 / 2 + x * (1 / 6 + x * (-1 / 24 + x * (1 / 120 + x * (-1 / 720 + x * (1 / 5040))))));
           decay = 1 - x * phi;
         } else {
           decay = Math.exp(-x);
           phi = (1 - decay) / x;
         }
-        h[i] = sgn + (h0 - sgn) * decay;
-        const hInt = (sgn + (h0 - sgn) * phi) * dt;
-        const eHys = currentA * (co[o + M0] * sNew * dt + co[o + M] * hInt);
+        const d = hys[i] - sgn;
+        hys[i] = sgn + d * decay;
+        const eHys = currentA * (co[o + Co.M0] * sNew + co[o + Co.M] * (sgn + d * phi)) * dt;
         elec += eHys;
         heat += eHys;
-        this.s[i] = sNew;
+        sign[i] = sNew;
       }
-      this.soc[i] = z1;
-      this.electricalJ[i] += elec;
-      this.heatJ[i] += heat;
-      this.heatW[i] = heat / dt;
-      this.voltageV[i] = this.emf[i] + this.resistance[i] * currentA;
+      soc[i] = z1;
+      electricalJ[i] += elec;
+      heatJ[i] += heat;
+      heatW[i] = heat * invDt;
+      voltageV[i] = emf[i] + resistance[i] * currentA;
     }
+    return hi;
   }
 
   /** ∫OCV dt and ∫dU/dT dt (into ab[0], ab[1]) for a step that crosses a table breakpoint, exactly. */

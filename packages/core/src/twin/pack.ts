@@ -171,6 +171,8 @@ export class Pack {
   private readonly conductance: Float64Array;
   private readonly cellMode: Int8Array;
   private readonly flippedAt: Int32Array;
+  /** The cells of one group that change model in a pass of the group solve. */
+  private readonly flips: Int32Array;
   private stepCount = 0;
 
   // Per group.
@@ -186,6 +188,16 @@ export class Pack {
   private readonly groupR: Float64Array;
   private readonly alpha: Float64Array;
   private readonly beta: Float64Array;
+  /** The pack as V = packE + packR·I_string after linearizePack; packOpen when some group conducts nothing. */
+  private packE = 0;
+  private packR = 0;
+  private packOpen = false;
+  // Coolant loop during a step (see beginThermal): plate-to-coolant conductance (NTU), flow heat rate, the
+  // coolant temperature entering the next plate, the heater's share per plate when there is no flow.
+  private plateToCoolantW = 0;
+  private coolantMdotCp = 0;
+  private coolantK = 0;
+  private heaterToPlateW = 0;
 
   // Pack level.
   timeS = 0;
@@ -241,6 +253,7 @@ export class Pack {
     this.conductance = f(n);
     this.cellMode = this.fast.mode;
     this.flippedAt = new Int32Array(n).fill(-1);
+    this.flips = new Int32Array(np);
     this.groupVoltageV = f(ns);
     this.groupCurrentA = f(ns);
     this.bleedCurrentA = f(ns);
@@ -284,7 +297,7 @@ export class Pack {
   /** Sets every group's voltage to its open-circuit value (no step taken). */
   settle(): void {
     this.fast.beginStep(1e-9);
-    this.solveGroups(1e-9, 0, false);
+    this.settleGroups();
     let v = 0;
     for (let g = 0; g < this.ns; g++) v += this.groupVoltageV[g];
     this.packVoltageV = v;
@@ -337,7 +350,10 @@ export class Pack {
     const cap = this.config.linkCapacitanceF;
     // Guess of the string current (to pick each cell's model direction before the exact solve).
     const guess = mainClosed ? this.hostCurrent(demand, this.packVoltageV, 0) : 0;
-    const { e: ePack, r: rPack, open } = this.linearizePack(guess);
+    this.linearizePack(guess);
+    const ePack = this.packE;
+    const rPack = this.packR;
+    const open = this.packOpen;
 
     let iString = 0;
     if (open) {
@@ -354,7 +370,9 @@ export class Pack {
       this.linkVoltageV = v1;
     }
     this.stringCurrentA = iString;
-    this.solveGroups(dt, iString, true);
+    this.beginThermal(dt);
+    this.solveGroups(dt, iString);
+    this.endThermal(dt);
 
     let vPack = 0;
     for (let g = 0; g < this.ns; g++) vPack += this.groupVoltageV[g];
@@ -363,8 +381,6 @@ export class Pack {
     else if (!prechargePath) this.linkVoltageV *= Math.exp(-dt / (this.config.linkDischargeOhm * cap));
     this.terminalJ += vPack * iString * dt;
     this.throughputAs += Math.abs(iString) * dt;
-
-    this.stepThermal(dt);
     this.timeS += dt;
   }
 
@@ -394,38 +410,43 @@ export class Pack {
 
   /**
    * Linearises every cell (direction guessed from its last current and the expected change of the string
-   * current) and returns the pack as V = e + r·I_string.
+   * current) and leaves the pack as V = packE + packR·I_string (packOpen when a group conducts nothing).
    */
-  private linearizePack(stringGuess: number): { e: number; r: number; open: boolean } {
+  private linearizePack(stringGuess: number): void {
     const np = this.np;
     const fast = this.fast;
-    const c = this.cells;
+    const band = 2 * fast.thresholdA;
+    const threshold = fast.thresholdA;
+    const current = this.cellCurrentA;
+    const modes = this.cellMode;
+    const openCell = this.openCell;
+    const conductance = this.conductance;
+    const interconnect = this.interconnectOhm;
+    const emf = this.cells.emf;
+    const resistance = this.cells.resistance;
     let e = 0;
     let r = 0;
     let open = false;
     for (let g = 0; g < this.ns; g++) {
-      const lastGroup = this.groupCurrentA[g];
-      const delta = (stringGuess - lastGroup + this.transferInA[g]) / np;
+      const delta = (stringGuess - this.groupCurrentA[g] + this.transferInA[g]) / np;
       const base = g * np;
-      for (let p = 0; p < np; p++) {
-        const i = base + p;
-        const predicted = this.cellCurrentA[i] + delta;
-        const last = this.cellMode[i];
-        this.cellMode[i] = this.openCell[i]
-          ? 0
-          : fast.accepts(last, predicted)
-            ? last
-            : fast.modeOf(predicted);
+      const end = base + np;
+      for (let i = base; i < end; i++) {
+        // FastCells.accepts and modeOf, written out.
+        const predicted = current[i] + delta;
+        const last = modes[i];
+        const keep = last > 0 ? predicted > -band : last < 0 ? predicted < band : Math.abs(predicted) <= band;
+        modes[i] =
+          openCell[i] !== 0 ? 0 : keep ? last : predicted > threshold ? 1 : predicted < -threshold ? -1 : 0;
       }
-      fast.linearizeRange(base, base + np);
+      fast.linearizeRange(base, end);
       let sumG = 0;
       let sumEG = 0;
-      for (let p = 0; p < np; p++) {
-        const i = base + p;
-        const gi = this.openCell[i] ? 0 : 1 / (c.resistance[i] + this.interconnectOhm[i]);
-        this.conductance[i] = gi;
+      for (let i = base; i < end; i++) {
+        const gi = openCell[i] !== 0 ? 0 : 1 / (resistance[i] + interconnect[i]);
+        conductance[i] = gi;
         sumG += gi;
-        sumEG += c.emf[i] * gi;
+        sumEG += emf[i] * gi;
       }
       if (sumG === 0) {
         open = true;
@@ -439,7 +460,9 @@ export class Pack {
       e += this.groupE[g] + this.groupR[g] * this.beta[g];
       r += this.groupR[g] * this.alpha[g];
     }
-    return { e, r, open };
+    this.packE = e;
+    this.packR = r;
+    this.packOpen = open;
   }
 
   /** I_g = α·I_string + β from the group's bleed resistor and converter current. */
@@ -450,89 +473,103 @@ export class Pack {
     this.beta[g] = (this.transferInA[g] - b * this.groupE[g]) * a;
   }
 
-  /**
-   * Splits the string current into groups and cells, re-linearising any cell whose current came out with the
-   * other direction (a few passes at most), then commits every cell when `commit` is set.
-   */
-  private solveGroups(dt: number, iString: number, commit: boolean): void {
+  /** Linearises every cell at rest and sets each group's voltage to its open-circuit value. */
+  private settleGroups(): void {
     const np = this.np;
     const fast = this.fast;
     const c = this.cells;
+    for (let g = 0; g < this.ns; g++) {
+      const base = g * np;
+      let sumG = 0;
+      let sumEG = 0;
+      for (let p = 0; p < np; p++) {
+        const i = base + p;
+        if (this.openCell[i]) continue;
+        this.cellMode[i] = 0;
+        fast.linearize(i, 0);
+        const gi = 1 / (c.resistance[i] + this.interconnectOhm[i]);
+        this.conductance[i] = gi;
+        sumG += gi;
+        sumEG += c.emf[i] * gi;
+      }
+      this.groupR[g] = sumG > 0 ? 1 / sumG : 0;
+      this.groupE[g] = sumG > 0 ? sumEG / sumG : 0;
+      this.groupVoltageV[g] = this.groupE[g];
+    }
+  }
+
+  /**
+   * Splits the string current into groups and cells, re-linearising any cell whose current came out with the
+   * other direction (a few passes at most), then commits every cell and steps the group's thermal network.
+   */
+  private solveGroups(dt: number, iString: number): void {
+    const np = this.np;
+    const fast = this.fast;
+    const band = 2 * fast.thresholdA;
+    const threshold = fast.thresholdA;
+    const current = this.cellCurrentA;
+    const modes = this.cellMode;
+    const conductance = this.conductance;
+    const interconnect = this.interconnectOhm;
+    const flippedAt = this.flippedAt;
+    const emf = this.cells.emf;
+    const resistance = this.cells.resistance;
+    const stepCount = this.stepCount;
+    const flips = this.flips;
     const bleedG = 1 / this.config.bleedOhm;
     for (let g = 0; g < this.ns; g++) {
       const base = g * np;
-      if (!commit) {
-        // Settling: linearise at rest.
-        let sumG = 0;
-        let sumEG = 0;
-        for (let p = 0; p < np; p++) {
-          const i = base + p;
-          if (this.openCell[i]) continue;
-          this.cellMode[i] = 0;
-          fast.linearize(i, 0);
-          const gi = 1 / (c.resistance[i] + this.interconnectOhm[i]);
-          this.conductance[i] = gi;
-          sumG += gi;
-          sumEG += c.emf[i] * gi;
-        }
-        this.groupR[g] = sumG > 0 ? 1 / sumG : 0;
-        this.groupE[g] = sumG > 0 ? sumEG / sumG : 0;
-        this.groupVoltageV[g] = this.groupE[g];
-        continue;
-      }
+      const end = base + np;
       let iGroup = 0;
       let vGroup = 0;
       for (let pass = 0; pass < 4; pass++) {
         iGroup = this.alpha[g] * iString + this.beta[g];
         vGroup = this.groupE[g] + this.groupR[g] * iGroup;
-        let changed = false;
+        // Cells whose current left the band of their model change model now (and are re-linearised below,
+        // outside this loop, which keeps it free of calls).
+        let flipped = 0;
+        for (let i = base; i < end; i++) {
+          const gi = conductance[i];
+          if (gi === 0) {
+            current[i] = 0;
+            continue;
+          }
+          const ii = (vGroup - emf[i]) * gi;
+          current[i] = ii;
+          // FastCells.accepts, written out. One change of model per cell and step: a cell at the edge of its
+          // band may otherwise flip its hysteresis sign back and forth (the emf jumps by 2·M0 each time).
+          const mode = modes[i];
+          const accepted = mode > 0 ? ii > -band : mode < 0 ? ii < band : Math.abs(ii) <= band;
+          if (!accepted && pass < 3 && flippedAt[i] !== stepCount) {
+            flippedAt[i] = stepCount;
+            modes[i] = ii > threshold ? 1 : ii < -threshold ? -1 : 0;
+            flips[flipped++] = i;
+          }
+        }
+        if (flipped === 0) break;
+        for (let k = 0; k < flipped; k++) {
+          const i = flips[k];
+          fast.linearizeRange(i, i + 1);
+          conductance[i] = 1 / (resistance[i] + interconnect[i]);
+        }
         let sumG = 0;
         let sumEG = 0;
-        for (let p = 0; p < np; p++) {
-          const i = base + p;
-          const gi = this.conductance[i];
-          if (gi === 0) continue;
-          const ii = (vGroup - c.emf[i]) * gi;
-          // One change of model per cell and step: a cell at the edge of its band may otherwise flip its
-          // hysteresis sign back and forth (the emf jumps by 2·M0 each time).
-          if (pass < 3 && this.flippedAt[i] !== this.stepCount && !fast.accepts(this.cellMode[i], ii)) {
-            this.flippedAt[i] = this.stepCount;
-            const mode = fast.modeOf(ii);
-            this.cellMode[i] = mode;
-            fast.linearize(i, mode);
-            const gn = 1 / (c.resistance[i] + this.interconnectOhm[i]);
-            this.conductance[i] = gn;
-            changed = true;
-          }
-          sumG += this.conductance[i];
-          sumEG += c.emf[i] * this.conductance[i];
+        for (let i = base; i < end; i++) {
+          sumG += conductance[i];
+          sumEG += emf[i] * conductance[i];
         }
-        if (!changed) break;
         this.groupR[g] = 1 / sumG;
         this.groupE[g] = sumEG / sumG;
         this.groupAffine(g);
       }
-      // Commit: the currents of the last solve sum to the group current by construction.
-      let heatIc = 0;
-      for (let p = 0; p < np; p++) {
-        const i = base + p;
-        const gi = this.conductance[i];
-        const ii = gi === 0 ? 0 : (vGroup - c.emf[i]) * gi;
-        if (gi === 0 && this.cellMode[i] !== 0) {
-          this.cellMode[i] = 0;
-          fast.linearize(i, 0);
-        }
-        this.cellCurrentA[i] = ii;
-        this.cellThroughputAs[i] += Math.abs(ii) * dt;
-        heatIc += this.interconnectOhm[i] * ii * ii;
-      }
-      fast.commitRange(base, base + np);
-      this.interconnectHeatJ += heatIc * dt;
+      // The currents of the last solve sum to the group current by construction.
+      fast.commitRange(base, end);
       this.groupCurrentA[g] = iGroup;
       this.groupVoltageV[g] = vGroup;
       const ib = this.bleedOn[g] ? vGroup * bleedG : 0;
       this.bleedCurrentA[g] = ib;
       this.bleedHeatJ += vGroup * ib * dt;
+      this.thermalGroup(g, dt);
     }
   }
 
@@ -588,16 +625,13 @@ export class Pack {
 
   /**
    * Thermal network, one semi-implicit pass (each node implicit in its own conductances, neighbours at their
-   * latest values): unconditionally stable for any dt, first-order accurate.
+   * latest values): unconditionally stable for any dt, first-order accurate. Groups are stepped in order right
+   * after their cells commit (beginThermal, thermalGroup per group, endThermal); a group reads only its own
+   * cells' heat and the cases of its neighbour groups (the one before already stepped, the one after not yet),
+   * so this is the same pass as stepping the whole pack after all cells have committed.
    */
-  private stepThermal(dt: number): void {
+  private beginThermal(dt: number): void {
     const th = this.config.thermal;
-    const m = this.cells.model.thermal;
-    const c = this.cells;
-    const ns = this.ns;
-    const np = this.np;
-    this.transferLossJ += this.transferLossW() * dt;
-
     // Pump: the flow acting now is the command from pumpDelayS ago.
     const hist = this.flowHistory;
     const tAct = this.timeS - th.pumpDelayS;
@@ -613,10 +647,25 @@ export class Pack {
     const mdotCp = this.flowActual * th.coolantFlowMaxKgPerS * th.coolantSpecificHeatJperKgK;
     const gPc = th.plateToCoolantWperK * this.flowActual ** 0.8;
     // Heat exchanger effectiveness of one plate segment (NTU method): exact for a well-mixed plate.
-    const h = mdotCp > 0 ? mdotCp * (1 - Math.exp(-gPc / mdotCp)) : 0;
+    this.plateToCoolantW = mdotCp > 0 ? mdotCp * (1 - Math.exp(-gPc / mdotCp)) : 0;
+    this.coolantMdotCp = mdotCp;
     const heater = this.heaterCmdW;
     this.heaterJ += heater * dt;
+    // Plates and the coolant flowing through them in series, group 0 first.
+    this.coolantK = this.coolantInletK + (mdotCp > 0 ? heater / mdotCp : 0);
+    this.heaterToPlateW = mdotCp > 0 ? 0 : heater / this.ns;
+  }
 
+  /**
+   * Group g's cells (core, then case), its plate and the coolant leaving it; also the group's interconnect heat
+   * and the cells' charge throughput, from the same currents.
+   */
+  private thermalGroup(g: number, dt: number): void {
+    const th = this.config.thermal;
+    const m = this.cells.model.thermal;
+    const c = this.cells;
+    const ns = this.ns;
+    const np = this.np;
     const c1 = m.cellHeatCapacityJperK;
     const c2 = m.caseHeatCapacityJperK;
     const gcc = m.cellToCaseWperK;
@@ -627,48 +676,66 @@ export class Pack {
     const tc = c.tCellK;
     const tk = c.tCaseK;
     const hw = c.heatW;
+    const current = this.cellCurrentA;
+    const interconnect = this.interconnectOhm;
+    const throughput = this.cellThroughputAs;
     // Implicit weights: the core's is one number; a case's depends only on how many neighbours it has.
     const invCore = 1 / (c1 + dt * gcc);
-    const gBase = gcc + gp + gAmb;
-    const invCase = [0, 1, 2, 3, 4].map((k) => 1 / (c2 + dt * (gBase + k * gn)));
-    const bleedShare = 1 / np;
-    // Plates and the coolant flowing through them in series, group 0 first.
-    let tIn = this.coolantInletK + (mdotCp > 0 ? heater / mdotCp : 0);
-    const heaterToPlate = mdotCp > 0 ? 0 : heater / ns;
+    const plate = this.plateK[g];
+    const bleedW = (this.bleedCurrentA[g] * this.groupVoltageV[g]) / np;
+    const hasBefore = g > 0;
+    const hasAfter = g < ns - 1;
+    // A case's implicit weight depends only on how many neighbours it has: the groups before and after, and 0, 1
+    // or 2 in its own row.
+    const caseWeight = c2 + dt * (gcc + gp + gAmb + ((hasBefore ? 1 : 0) + (hasAfter ? 1 : 0)) * gn);
+    const invEnd = 1 / (caseWeight + (np > 1 ? dt * gn : 0));
+    const invInner = 1 / (caseWeight + 2 * dt * gn);
+    // Heat to the case that does not depend on the cell: plate, ambient and bleed resistor.
+    const fixedW = gp * plate + gAmb * amb + bleedW;
+    const base = g * np;
+    const last = base + np - 1;
+    let sumCase = 0;
+    let heatIc = 0;
+    // The neighbour before in the row (already stepped) and this case's old value, carried along the row.
+    let before = 0;
+    let own = tk[base];
+    for (let i = base; i <= last; i++) {
+      const core = (c1 * tc[i] + dt * (gcc * own + hw[i])) * invCore;
+      tc[i] = core;
+      const next = i < last ? tk[i + 1] : 0;
+      let sumGT = gcc * core + fixedW + gn * (before + next);
+      if (hasBefore) sumGT += gn * tk[i - np];
+      if (hasAfter) sumGT += gn * tk[i + np];
+      // Interconnect heat is released at the case.
+      const ii = current[i];
+      const icW = interconnect[i] * ii * ii;
+      heatIc += icW;
+      throughput[i] += Math.abs(ii) * dt;
+      const t = (c2 * own + dt * (sumGT + icW)) * (i > base && i < last ? invInner : invEnd);
+      tk[i] = t;
+      sumCase += t;
+      before = t;
+      own = next;
+    }
+    this.interconnectHeatJ += heatIc * dt;
+    const h = this.plateToCoolantW;
+    const mdotCp = this.coolantMdotCp;
+    const tIn = this.coolantK;
     const cp = th.plateHeatCapacityJperK;
     const gpa = th.plateToAmbientWperK;
-    for (let g = 0; g < ns; g++) {
-      const plate = this.plateK[g];
-      const bleedW = this.bleedCurrentA[g] * this.groupVoltageV[g] * bleedShare;
-      const edgeG = (g > 0 ? 1 : 0) + (g < ns - 1 ? 1 : 0);
-      let sumCase = 0;
-      for (let p = 0; p < np; p++) {
-        const i = g * np + p;
-        const core = (c1 * tc[i] + dt * (gcc * tk[i] + hw[i])) * invCore;
-        tc[i] = core;
-        let sumGT = gcc * core + gp * plate + gAmb * amb;
-        if (p > 0) sumGT += gn * tk[i - 1];
-        if (p < np - 1) sumGT += gn * tk[i + 1];
-        if (g > 0) sumGT += gn * tk[i - np];
-        if (g < ns - 1) sumGT += gn * tk[i + np];
-        const neighbours = edgeG + (p > 0 ? 1 : 0) + (p < np - 1 ? 1 : 0);
-        // Interconnect and bleed heat are released at the case.
-        const ii = this.cellCurrentA[i];
-        const extra = this.interconnectOhm[i] * ii * ii + bleedW;
-        const t = (c2 * tk[i] + dt * (sumGT + extra)) * invCase[neighbours];
-        tk[i] = t;
-        sumCase += t;
-      }
-      const tp =
-        (cp * plate + dt * (gp * sumCase + h * tIn + gpa * amb + heaterToPlate)) /
-        (cp + dt * (np * gp + h + gpa));
-      this.plateK[g] = tp;
-      if (mdotCp > 0) {
-        const q = h * (tp - tIn);
-        this.coolantHeatJ += q * dt;
-        tIn += q / mdotCp;
-      }
+    const tp =
+      (cp * plate + dt * (gp * sumCase + h * tIn + gpa * amb + this.heaterToPlateW)) /
+      (cp + dt * (np * gp + h + gpa));
+    this.plateK[g] = tp;
+    if (mdotCp > 0) {
+      const q = h * (tp - tIn);
+      this.coolantHeatJ += q * dt;
+      this.coolantK = tIn + q / mdotCp;
     }
-    this.coolantOutletK = tIn;
+  }
+
+  private endThermal(dt: number): void {
+    this.coolantOutletK = this.coolantK;
+    this.transferLossJ += this.transferLossW() * dt;
   }
 }
