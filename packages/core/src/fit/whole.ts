@@ -177,7 +177,9 @@ export function refineOnWholeTests(
   const grid = Float64Array.from(o.grid);
   const g = grid.length;
   const nRc = init.rc.length;
-  const nParam = (1 + 2 * nRc) * g;
+  // Curves of g grid values: ln R0, then ln R_k and ln τ_k per pair.
+  const nCurves = 1 + 2 * nRc;
+  const nParam = nCurves * g;
   const capS = o.weightCapS ?? 60;
   const tRefK = celsiusToKelvin(o.tempC);
   // Per row k ≥ 1 of every timeline: fixed voltage less measured, current, dt, SOC cell and weight, Arrhenius factor.
@@ -234,15 +236,16 @@ export function refineOnWholeTests(
     put(1 + 2 * k, init.rc[k].r);
     put(2 + 2 * k, init.rc[k].tau);
   }
-  const lower = p0.map((v, j) =>
-    Math.floor(j / g) % 2 === 1 || j < g ? v - Math.log(20) : v - Math.log(10),
-  );
-  const upper = p0.map((v, j) =>
-    Math.floor(j / g) % 2 === 1 || j < g ? v + Math.log(20) : v + Math.log(10),
-  );
+  // R within a factor 20 of the per-pulse value, τ within a factor 10.
+  const span = (j: number) => {
+    const q = Math.floor(j / g);
+    return q === 0 || q % 2 === 1 ? Math.log(20) : Math.log(10);
+  };
+  const lower = p0.map((v, j) => v - span(j));
+  const upper = p0.map((v, j) => v + span(j));
   const smooth = o.smoothness ?? 0.01;
   const prior = o.prior ?? 0.002;
-  const regCount = (1 + 2 * nRc) * (g - 2 + g);
+  const regCount = nCurves * (g - 2 + g);
   const residualCount = dataCount + regCount;
 
   // Table values at the grid points (C = τ/R, as the set stores them).
@@ -278,7 +281,7 @@ export function refineOnWholeTests(
   const v = new Float64Array(nRc);
   const regularisation = (p: Float64Array, out: Float64Array): void => {
     let m = dataCount;
-    for (let q = 0; q < 1 + 2 * nRc; q++) {
+    for (let q = 0; q < nCurves; q++) {
       for (let i = 1; i + 1 < g; i++)
         out[m++] = smooth * (p[q * g + i - 1] - 2 * p[q * g + i] + p[q * g + i + 1]);
       for (let i = 0; i < g; i++) out[m++] = prior * (p[q * g + i] - p0[q * g + i]);
@@ -349,7 +352,7 @@ export function refineOnWholeTests(
     }
     // The regularisation is linear in the parameters.
     let m = dataCount;
-    for (let q = 0; q < 1 + 2 * nRc; q++) {
+    for (let q = 0; q < nCurves; q++) {
       for (let i = 1; i + 1 < g; i++) {
         jac[m * nParam + q * g + i - 1] = smooth;
         jac[m * nParam + q * g + i] = -2 * smooth;
