@@ -13,9 +13,10 @@ import { defaultBmsConfig } from "../src/bms/config.ts";
 import { type BmsState, createBmsController } from "../src/bms/controller.ts";
 import { loadCellModel } from "../src/cell/params.ts";
 import { withPredictiveLimits } from "../src/sop/controller.ts";
-import type { Controller, PackInfo } from "../src/twin/interfaces.ts";
+import { type Controller, idleCommands, type Measurements, type PackInfo } from "../src/twin/interfaces.ts";
 import { Twin } from "../src/twin/runner.ts";
 import { parseScenario } from "../src/twin/scenario.ts";
+import { celsiusToKelvin } from "../src/units.ts";
 
 const model = loadCellModel(
   JSON.parse(readFileSync(new URL("../params/lg-m50-chen2020.json", import.meta.url), "utf8")),
@@ -112,4 +113,65 @@ test("predictive limits deliver more energy than the baseline derating in the co
   // full maximum operating current and the voltage band below the MOL. Equal limits would give equal energy.
   const gain = pred.dischargedJ / base.dischargedJ - 1;
   assert.ok(gain > 0.01, `energy: predictive ${pred.dischargedJ} J, baseline ${base.dischargedJ} J`);
+});
+
+test("the wrapper keeps the controller's hard stops and replaces its derating by the state of power", () => {
+  const pack = new Twin(scenario(), model, { speedSchedules: {} }).info;
+  const cfg = config(pack);
+  const frameAt = (timeS: number): Measurements => {
+    const bank = (n: number, v: number) => ({
+      value: new Float64Array(n).fill(v),
+      valid: new Uint8Array(n).fill(1),
+      ageS: new Float64Array(n),
+    });
+    const ok = (value: number) => ({ value, valid: true, ageS: 0 });
+    return {
+      timeS,
+      groupVoltageV: bank(NS, 3.6),
+      temperatureK: bank(pack.tempSensors.length, celsiusToKelvin(25)),
+      packCurrentA: ok(0),
+      packVoltageV: ok(NS * 3.6),
+      linkVoltageV: ok(NS * 3.6),
+      insulationOhm: ok(5e6),
+      coolantInletK: ok(celsiusToKelvin(25)),
+      contactors: { positive: true, negative: true, precharge: false },
+      commsOk: true,
+    };
+  };
+  // An inner controller that derates discharge to 1 A ("temperature high") and stops charge ("RSL alarm").
+  const inner: Controller<BmsState> = {
+    name: "stub",
+    periodS: cfg.timing.basePeriodS,
+    init: () => ({ limits: { dischargeReason: "temperature high", chargeReason: "RSL alarm" } }) as BmsState,
+    step: (state) => ({
+      state,
+      commands: {
+        ...idleCommands(pack),
+        limits: {
+          chargeCurrentMaxA: 0,
+          dischargeCurrentMaxA: 1,
+          chargeVoltageMaxV: 0,
+          dischargeVoltageMinV: 0,
+        },
+      },
+      status: { mode: "drive", alarms: [] },
+    }),
+  };
+  const wrapped = withPredictiveLimits(inner, { model, config });
+  let state = wrapped.init(pack);
+  let out = wrapped.step(state, frameAt(0), 0);
+  state = out.state;
+  out = wrapped.step(state, frameAt(0.01), 0.01);
+  const L = out.commands.limits;
+  assert.equal(L.chargeCurrentMaxA, 0, "an RSL alarm keeps charging stopped");
+  // At 3.6 V, 25 °C, a fresh pack the SOP allows the full maximum operating current for 10 s.
+  assert.ok(
+    Math.abs(L.dischargeCurrentMaxA - cfg.limits.dischargeCurrent.mol) < 1e-9,
+    `discharge limit ${L.dischargeCurrentMaxA} A, expected the MOL ${cfg.limits.dischargeCurrent.mol} A`,
+  );
+  // The pack voltage floor lets the lowest group fall to the SOP window's minimum (no margin given here).
+  assert.ok(
+    Math.abs(L.dischargeVoltageMinV - NS * cfg.limits.cellVoltageLow.rsl) < 1e-9,
+    `${L.dischargeVoltageMinV}`,
+  );
 });
