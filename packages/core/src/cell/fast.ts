@@ -88,14 +88,13 @@ enum Dir {
   BRANCHES = 3,
 }
 
-// Per RC branch: R_k, a_k = e^(−dt/τ), τ·(1 − a_k), τ·(1 − a_k²)/(2·R_k), 1/R_k.
+// Per RC branch: R_k, a_k = e^(−dt/τ), τ·(1 − a_k), C_k / 2.
 enum Br {
   R = 0,
   A = 1,
   W = 2,
-  G = 3,
-  INV_R = 4,
-  SIZE = 5,
+  HALF_C = 3,
+  SIZE = 4,
 }
 
 export class FastCells {
@@ -191,6 +190,8 @@ export class FastCells {
    */
   beginStep(dt: number): void {
     if (!(dt > 0)) throw new Error(`step length: got ${dt} s, expected a time > 0`);
+    // Every cached coefficient holds for one dt: a new dt makes all of them stale.
+    if (dt !== this.dt) this.invalidateAll();
     this.dt = dt;
     const per = Math.ceil(this.n / this.refreshEvery);
     this.refreshLo = this.stepCount * per;
@@ -267,8 +268,7 @@ export class FastCells {
     co[at + Br.R] = r;
     co[at + Br.A] = a;
     co[at + Br.W] = tau * (1 - a);
-    co[at + Br.G] = r > 0 ? (tau * 0.5 * (1 - a * a)) / r : 0;
-    co[at + Br.INV_R] = r > 0 ? 1 / r : 0;
+    co[at + Br.HALF_C] = 0.5 * cap;
   }
 
   /** The exact affine form of OCV(z, T) in the table box containing (z, T), into the block at offset o. */
@@ -382,7 +382,6 @@ export class FastCells {
    * call, even one never taken, makes V8 re-check every array's type and bounds on every pass of the loop.
    */
   private linearizeCells(from: number, hi: number): number {
-    const dt = this.dt;
     const co = this.co;
     const stride = this.stride;
     const dirStride = this.dirStride;
@@ -406,8 +405,8 @@ export class FastCells {
       const o = i * stride;
       const z = soc[i];
       const tK = tCellK[i];
+      // A stale cache (invalidated, or derived for another dt) has an empty OCV box, so one test covers both.
       if (
-        co[o + Co.DT] !== dt ||
         (i >= refreshLo && i < refreshHi && co[o + Co.STAMP] !== stamp) ||
         z < co[o + Co.Z_LO] ||
         z > co[o + Co.Z_HI] ||
@@ -510,32 +509,38 @@ export class FastCells {
       const ohmicJ = co[od + Dir.R0] * currentA * currentA * dt;
       let elec = currentA * jU + ohmicJ;
       let heat = ohmicJ + ((1 - eta) * currentA + leak) * jU + netA * tK * jD;
-      // Each RC branch relaxes exactly; its energy integrals ∫v·I dt and ∫v²/R dt over the step go to elec
-      // and heat.
+      // Each RC branch relaxes exactly. Its energy in over the step is ∫v·I dt, exactly; what it does not store
+      // in its capacitor (½·C·v²) is its heat ∫v²/R dt (C·dv/dt = I − v/R, so v·I − v²/R = d(½·C·v²)/dt).
       if (nRc > 0) {
         const b = od + Dir.BRANCHES;
+        const vOld = v0[i];
         const vInf = co[b + Br.R] * currentA;
-        const d = v0[i] - vInf;
-        const w = co[b + Br.W];
-        v0[i] = vInf + co[b + Br.A] * d;
-        elec += currentA * (vInf * dt + d * w);
-        heat += (vInf * vInf * dt + 2 * vInf * d * w) * co[b + Br.INV_R] + d * d * co[b + Br.G];
+        const d = vOld - vInf;
+        const vNew = vInf + co[b + Br.A] * d;
+        v0[i] = vNew;
+        const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
+        elec += branchJ;
+        heat += branchJ - co[b + Br.HALF_C] * (vNew - vOld) * (vNew + vOld);
         if (nRc > 1) {
           const b = od + Dir.BRANCHES + Br.SIZE;
+          const vOld = v1[i];
           const vInf = co[b + Br.R] * currentA;
-          const d = v1[i] - vInf;
-          const w = co[b + Br.W];
-          v1[i] = vInf + co[b + Br.A] * d;
-          elec += currentA * (vInf * dt + d * w);
-          heat += (vInf * vInf * dt + 2 * vInf * d * w) * co[b + Br.INV_R] + d * d * co[b + Br.G];
+          const d = vOld - vInf;
+          const vNew = vInf + co[b + Br.A] * d;
+          v1[i] = vNew;
+          const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
+          elec += branchJ;
+          heat += branchJ - co[b + Br.HALF_C] * (vNew - vOld) * (vNew + vOld);
           if (nRc > 2) {
             const b = od + Dir.BRANCHES + 2 * Br.SIZE;
+            const vOld = v2[i];
             const vInf = co[b + Br.R] * currentA;
-            const d = v2[i] - vInf;
-            const w = co[b + Br.W];
-            v2[i] = vInf + co[b + Br.A] * d;
-            elec += currentA * (vInf * dt + d * w);
-            heat += (vInf * vInf * dt + 2 * vInf * d * w) * co[b + Br.INV_R] + d * d * co[b + Br.G];
+            const d = vOld - vInf;
+            const vNew = vInf + co[b + Br.A] * d;
+            v2[i] = vNew;
+            const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
+            elec += branchJ;
+            heat += branchJ - co[b + Br.HALF_C] * (vNew - vOld) * (vNew + vOld);
           }
         }
       }
@@ -543,14 +548,15 @@ export class FastCells {
         const sgn = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
         const sNew = mode !== 0 ? mode : sign[i];
         // h relaxes towards sgn(I) with rate κ: h1 = sgn + (h0 − sgn)·e^(−x), ∫h dt = sgn·dt + (h0 − sgn)·dt·φ(x),
-        // x = κ·dt, φ(x) = (1 − e^(−x))/x; for small x its Taylor series (truncation below 1e-15, no exp, no
-        // division: Horner's form with constant coefficients).
+        // x = κ·dt, φ(x) = (1 − e^(−x))/x; for small x its Taylor series to x⁶ (truncation below 1e-15; no exp,
+        // no division), in Estrin's form: a short chain of dependent operations.
         const x = eta * Math.abs(currentA) * co[o + Co.HYS_RATE];
         let phi: number;
         let decay: number;
         if (x < 0.03) {
+          const x2 = x * x;
           phi =
-            1 + x * (-1 / 2 + x * (1 / 6 + x * (-1 / 24 + x * (1 / 120 + x * (-1 / 720 + x * (1 / 5040))))));
+            1 - 0.5 * x + x2 * (1 / 6 - (1 / 24) * x) + x2 * x2 * (1 / 120 - (1 / 720) * x + (1 / 5040) * x2);
           decay = 1 - x * phi;
         } else {
           decay = Math.exp(-x);
