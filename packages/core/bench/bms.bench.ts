@@ -2,7 +2,8 @@
  * BMS controller speed on the default pack (110 series groups × 36 LG M50 cells, the twin's default sensor
  * layout): `bms.cycle100ms_us` is the time for one full 100 ms cycle (ten 10 ms calls, one of which runs the
  * 100 ms task), `bms.step10ms_us` one call without the 100 ms task, `bms.cycle100ms_spkf_us` the cycle with the
- * per-group SPKF of estimate/ as the estimator. Frames carry sensor-like noise, are made
+ * per-group SPKF of estimate/ as the estimator, `bms.cycle100ms_baseline_us` the cycle with every performance
+ * function off (bms/performance.ts; one cycle in ten also runs the 1 s task). Frames carry sensor-like noise, are made
  * in advance and reused, so only the controller is timed.
  */
 import { readFileSync } from "node:fs";
@@ -62,8 +63,12 @@ function makeFrame(k: number): Measurements {
 const frames = Array.from({ length: 64 }, (_, k) => makeFrame(k + 1));
 
 /** Times one controller: µs per 100 ms cycle and per 10 ms call without the 100 ms task. */
-function measure(estimator?: BmsControllerOptions["estimator"]): { cycleUs: number; stepUs: number } {
-  const ctrl = createBmsController({ config: defaultBmsConfig(pack, model), clock: () => 0, estimator });
+function measure(
+  estimator?: BmsControllerOptions["estimator"],
+  performance = true,
+): { cycleUs: number; stepUs: number } {
+  const config = defaultBmsConfig(pack, model, { performance });
+  const ctrl = createBmsController({ config, clock: () => 0, estimator });
   const state = ctrl.init(pack);
   let tick = 0;
   const step = (m: Measurements) => {
@@ -110,9 +115,12 @@ function measure(estimator?: BmsControllerOptions["estimator"]): { cycleUs: numb
 
 const cc = measure();
 const spkf = measure(filterSocEstimator(model, "spkf"));
+const baseline = measure(undefined, false);
 const line = (name: string, value: number) =>
   console.log(JSON.stringify({ name, value: Number(value.toFixed(3)), unit: "us" }));
 line("bms.cycle100ms_us", cc.cycleUs);
 line("bms.step10ms_us", cc.stepUs);
 // The same cycle with the per-group SPKF of estimate/ behind the estimation seam.
 line("bms.cycle100ms_spkf_us", spkf.cycleUs);
+// The baseline controller alone (every performance function off): the difference is their cost.
+line("bms.cycle100ms_baseline_us", baseline.cycleUs);

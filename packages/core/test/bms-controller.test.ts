@@ -231,6 +231,7 @@ test("host limits: derating factors in closed form, each with its reason; tighte
     socMin: 0.5,
     packVoltageV: 15,
     closed: true,
+    socEmpty: 0,
   };
   // Long enough for the rate limit to reach the target.
   for (let k = 0; k < 200; k++) updateHostLimits(cfg, 4, x, r, 0.1, s);
@@ -260,7 +261,7 @@ test("host limits: derating factors in closed form, each with its reason; tighte
     ) < 1e-9,
   );
   r.derateCharge = true;
-  s.chargeCurrentMaxA = L.chargeCurrent.mol;
+  s.baselineChargeA = L.chargeCurrent.mol;
   updateHostLimits(cfg, 4, { ...x, tempMaxK: celsiusToKelvin(25) }, r, 0.1, s);
   assert.equal(s.chargeReason, "MOL warning");
   assert.ok(Math.abs(s.chargeCurrentMaxA - cfg.hostLimits.molDerateFactor * f * L.chargeCurrent.mol) < 1e-12);

@@ -169,7 +169,7 @@ test("alarms say what, where, since when and why", () => {
 test("the default configuration nests its limits inside the datasheet limits and validates", () => {
   const pack = testPack();
   const file = defaultBmsConfigFile(pack, cell);
-  const cfg = compileBmsConfig(file);
+  const cfg = compileBmsConfig(file, cell);
   assert.equal(cfg.limits.cellVoltageHigh.msl, pack.cellVoltageMaxV);
   assert.equal(cfg.limits.cellVoltageLow.msl, pack.cellVoltageMinV);
   assert.ok(Math.abs(cfg.limits.chargeTempHigh.msl - pack.chargeTempMaxK) < 1e-9);

@@ -58,10 +58,11 @@ function scenario(o: { ambientC: number; lowA: number; highA: number; seconds: n
   );
 }
 
+/** The baseline controller (the performance functions do not take part in this check). */
 function config(pack: PackInfo, voltageNoiseV?: number): BmsConfig {
-  const f = defaultBmsConfigFile(pack, model);
+  const f = defaultBmsConfigFile(pack, model, { performance: false });
   if (voltageNoiseV !== undefined) f.plausibility.voltageNoiseV = voltageNoiseV;
-  return compileBmsConfig(f);
+  return compileBmsConfig(f, model);
 }
 
 test("a healthy warm 110s36p pack under 45 A load steps and 0.8 mV voltage noise raises no resistance alarm", () => {

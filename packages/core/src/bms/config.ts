@@ -12,9 +12,35 @@
  * the fault trips `tripMargin` inside it: the margin covers sensor error and what the cell can still move while
  * the fault debounces and the contactors open.
  */
+
+import {
+  type PassiveBalancingConfig,
+  parsePassiveBalancing,
+  passiveBalancingSchema,
+} from "../balancing/passive.ts";
 import { ocvAt } from "../cell/model.ts";
 import type { CellModel } from "../cell/params.ts";
-import { array, boolean, type Issue, number, object, optional, refine, string, validate } from "../schema.ts";
+import { DEFAULT_ANODE_SHARE } from "../charging/anode.ts";
+import {
+  type ChargeConfig,
+  chargeConfigSchema,
+  defaultChargeConfig,
+  parseChargeConfig,
+} from "../charging/charge.ts";
+import { DEFAULT_COPPER_CUTOFF_V } from "../charging/copper.ts";
+import {
+  array,
+  boolean,
+  type Issue,
+  number,
+  object,
+  optional,
+  refine,
+  string,
+  ValidationError,
+  validate,
+} from "../schema.ts";
+import { type CoolingConfig, coolingConfigSchema, parseCoolingConfig } from "../thermal/cooling.ts";
 import type { PackInfo } from "../twin/interfaces.ts";
 import { celsiusToKelvin, kelvinToCelsius } from "../units.ts";
 import { SIGNALS, type SignalName, TASK_NAMES, type TaskName, TEMPERATURE_SIGNALS } from "./signals.ts";
@@ -216,6 +242,64 @@ const entrySchema = refine(
   },
 );
 
+/**
+ * Performance functions, each on the cell model and each switchable. The baseline stays the outer guard: the
+ * host current limits are min(baseline, state of power, charging profile), the coolant flow and heater
+ * max(baseline, predictive).
+ */
+const performanceSchema = object({
+  /** Host current limits from the state of power: the largest constant current that keeps every group inside
+   *  the maximum operating limits (MOL) for `horizonS`. */
+  sop: object({
+    enabled: boolean(),
+    horizonS: number({ gt: 0, max: 300 }),
+    /** Groups solved per criterion (lowest SOC, highest resistance, hottest, coldest); 0 = every group. */
+    candidatesPerCriterion: number({ integer: true, min: 0, max: 10000 }),
+    /** Voltage kept in hand at the MOL (what the lumped group model cannot see), V. */
+    voltageMarginV: number({ min: 0, max: 0.5 }),
+    /** Temperature-sensor bias budget, K. */
+    tempBiasK: number({ min: 0, max: 20 }),
+  }),
+  thermal: object({
+    /** Delay-aware cooling and heating (thermal/cooling.ts, per-cell lumped model); θ is `cooling.delayS`. */
+    enabled: boolean(),
+    cooling: coolingConfigSchema,
+    /** Cold derating: the usable "empty" point rises to the SOC below which a rested group can no longer hold
+     *  `requiredCellPowerW` for `horizonS`; the discharge limit falls to zero there. */
+    coldDerating: object({
+      enabled: boolean(),
+      requiredCellPowerW: number({ gt: 0 }),
+      horizonS: number({ gt: 0, max: 3600 }),
+    }),
+  }),
+  charging: object({
+    /** CC-CV from a SOC × temperature table, optionally plating-aware (charging/charge.ts). */
+    enabled: boolean(),
+    profile: chargeConfigSchema,
+    /** Stop discharging when a group's estimated anode potential passes thresholdV (charging/copper.ts). */
+    copperCutoff: object({
+      enabled: boolean(),
+      thresholdV: number({ gt: 0, lt: 5 }),
+      anodeShare: number({ gt: 0, max: 1 }),
+    }),
+  }),
+  balancing: object({
+    /** Passive balancing by balancing/passive.ts in place of the baseline's voltage rule. */
+    enabled: boolean(),
+    passive: passiveBalancingSchema,
+  }),
+  health: object({
+    /** Capacity and R0 per group (estimate/health.ts) in the 1 s task: SOH and SOE. */
+    enabled: boolean(),
+    /** Smallest SOC swing between two rests that makes a capacity sample. */
+    minSocSwing: number({ gt: 0, max: 1 }),
+    /** SOE is the energy to the voltage limit at this discharge rate, C. */
+    energyRateC: number({ gt: 0, max: 10 }),
+    /** …recomputed this often, s (it integrates every group's voltage curve: the costliest function here). */
+    energyEveryS: number({ gt: 0, max: 3600 }),
+  }),
+});
+
 const bmsFileSchema = refine(
   object({
     format: string({ oneOf: [BMS_FORMAT] }),
@@ -304,6 +388,8 @@ const bmsFileSchema = refine(
        */
       resistanceMinSnr: number({ min: 0, max: 1000 }),
     }),
+    /** The model-based performance functions (absent: all off, the baseline controller). */
+    performance: optional(performanceSchema),
   }),
   (f) => {
     const issues: Issue[] = [];
@@ -429,6 +515,91 @@ export interface BmsConfig {
   };
   estimation: { cellCapacityAh: number; ocvSoc: Float64Array; ocvV: Float64Array };
   plausibility: BmsConfigFile["plausibility"];
+  performance: PerformanceConfig;
+  /** The cell model the performance functions run on (null: none given, so none may be enabled). */
+  model: CellModel | null;
+}
+
+export interface PerformanceConfig {
+  sop: {
+    enabled: boolean;
+    horizonS: number;
+    candidatesPerCriterion: number;
+    voltageMarginV: number;
+    tempBiasK: number;
+  };
+  thermal: {
+    enabled: boolean;
+    cooling: CoolingConfig | null;
+    coldDerating: { enabled: boolean; requiredCellPowerW: number; horizonS: number };
+  };
+  charging: {
+    enabled: boolean;
+    profile: ChargeConfig | null;
+    copperCutoff: { enabled: boolean; thresholdV: number; anodeShare: number };
+  };
+  balancing: { enabled: boolean; passive: PassiveBalancingConfig | null };
+  health: { enabled: boolean; minSocSwing: number; energyRateC: number; energyEveryS: number };
+}
+
+/** Every performance function off: the baseline controller. */
+const PERFORMANCE_OFF: PerformanceConfig = {
+  sop: { enabled: false, horizonS: 10, candidatesPerCriterion: 2, voltageMarginV: 0, tempBiasK: 0 },
+  thermal: {
+    enabled: false,
+    cooling: null,
+    coldDerating: { enabled: false, requiredCellPowerW: 1, horizonS: 10 },
+  },
+  charging: {
+    enabled: false,
+    profile: null,
+    copperCutoff: { enabled: false, thresholdV: DEFAULT_COPPER_CUTOFF_V, anodeShare: DEFAULT_ANODE_SHARE },
+  },
+  balancing: { enabled: false, passive: null },
+  health: { enabled: false, minSocSwing: 0.1, energyRateC: 1 / 3, energyEveryS: 10 },
+};
+
+/** Compiles the performance section for `model`; an enabled function without a model (or anode curve) is an error. */
+function compilePerformance(f: BmsConfigFile, model: CellModel | null): PerformanceConfig {
+  const p = f.performance;
+  if (!p) return PERFORMANCE_OFF;
+  const issues: Issue[] = [];
+  const need = (path: string, on: boolean, anode = false) => {
+    if (on && !model)
+      issues.push({ path, value: true, expected: "false, or a cell model given with the configuration" });
+    else if (on && anode && model && !model.anode)
+      issues.push({
+        path,
+        value: true,
+        expected: `false: the cell parameter set "${model.name}" has no anode curve`,
+      });
+  };
+  need("performance.sop.enabled", p.sop.enabled);
+  need("performance.thermal.enabled", p.thermal.enabled);
+  need("performance.thermal.coldDerating.enabled", p.thermal.coldDerating.enabled);
+  need("performance.charging.enabled", p.charging.enabled, p.charging.profile.plating !== undefined);
+  need("performance.charging.copperCutoff.enabled", p.charging.copperCutoff.enabled, true);
+  need("performance.balancing.enabled", p.balancing.enabled);
+  need("performance.health.enabled", p.health.enabled);
+  if (issues.length) throw new ValidationError("BMS configuration", issues);
+  return {
+    sop: p.sop,
+    thermal: {
+      enabled: p.thermal.enabled,
+      cooling: parseCoolingConfig(p.thermal.cooling, "performance.thermal.cooling"),
+      coldDerating: p.thermal.coldDerating,
+    },
+    charging: {
+      enabled: p.charging.enabled,
+      profile: model ? parseChargeConfig(model, p.charging.profile, "performance.charging.profile") : null,
+      copperCutoff: p.charging.copperCutoff,
+    },
+    balancing: {
+      enabled: p.balancing.enabled,
+      passive: parsePassiveBalancing(p.balancing.passive, "performance.balancing.passive"),
+    },
+    health: p.health,
+  };
 }
 
 const isTempLimit = (n: LimitName) =>
@@ -440,7 +611,7 @@ export function parseBmsConfig(json: unknown, source = "BMS configuration"): Bms
 }
 
 /** Compiles a validated file: SI units and the full diagnosis table. */
-export function compileBmsConfig(f: BmsConfigFile): BmsConfig {
+export function compileBmsConfig(f: BmsConfigFile, model: CellModel | null = null): BmsConfig {
   const limits = {} as Record<LimitName, NestedLimit>;
   const entries: DiagnosisEntry[] = [];
   for (const name of LIMIT_NAMES) {
@@ -535,12 +706,14 @@ export function compileBmsConfig(f: BmsConfigFile): BmsConfig {
       ocvV: Float64Array.from(f.estimation.ocv.voltageV),
     },
     plausibility: f.plausibility,
+    performance: compilePerformance(f, model),
+    model,
   };
 }
 
-/** Validates and compiles in one go. */
-export function loadBmsConfig(json: unknown, source?: string): BmsConfig {
-  return compileBmsConfig(parseBmsConfig(json, source));
+/** Validates and compiles in one go (with the cell model when performance functions are enabled). */
+export function loadBmsConfig(json: unknown, source?: string, model: CellModel | null = null): BmsConfig {
+  return compileBmsConfig(parseBmsConfig(json, source), model);
 }
 
 const round = (x: number, digits = 6) => Number(x.toFixed(digits));
@@ -577,6 +750,8 @@ export function defaultBmsConfigFile(
   });
   const ocvSoc = Array.from(model.ocv.soc).filter((z) => z >= 0 && z <= 1);
   const noiseCurrentA = Math.max(0.5, 0.005 * dischargeMax);
+  // Group voltages older than this are stale: 250 ms, or 2.5 frames when the controller runs slower.
+  const staleS = round(Math.max(0.25, 2.5 * base));
   const file = {
     format: BMS_FORMAT,
     timing: {
@@ -686,14 +861,14 @@ export function defaultBmsConfigFile(
         "monitoring.stale",
         "voltageAge",
         "above",
-        0.25,
-        0.1,
+        staleS,
+        Math.max(0.1, base),
         "fault",
         0,
         1,
         "openContactors",
         "10ms",
-        "group voltages are older than 250 ms: monitoring data is stale",
+        `group voltages are older than ${Math.round(staleS * 1000)} ms: monitoring data is stale`,
       ),
       entry(
         "tempSensor.stale",
@@ -972,11 +1147,109 @@ export function defaultBmsConfigFile(
       voltageNoiseV: 1e-3,
       resistanceMinSnr: 17,
     },
+    performance: defaultPerformance(pack, model, options.performance ?? true, {
+      slowPeriodS: base * slowEvery,
+      coolingFullC: 38,
+      heaterOnBelowC: 5,
+      voltageHighMol: round(vMax - 0.05),
+      balanceMinV: round(vMin + 0.8),
+      restCurrentA: round(Math.max(noiseCurrentA, packCapacityAh / 100)),
+    }),
   };
   return parseBmsConfig(file, `default BMS configuration for ${model.name}`);
 }
 
+/**
+ * Default performance section: every function on when `on` (the plating limit and the copper cut-off only if the
+ * cell has an anode curve). Cooling sees one cell with its share of the default pack's cooling plate; the
+ * charge profile is the cell's default CC-CV with its constant voltage 10 mV below the cell-voltage MOL.
+ */
+function defaultPerformance(
+  pack: PackInfo,
+  model: CellModel,
+  on: boolean,
+  k: {
+    slowPeriodS: number;
+    coolingFullC: number;
+    heaterOnBelowC: number;
+    voltageHighMol: number;
+    balanceMinV: number;
+    restCurrentA: number;
+  },
+) {
+  const th = model.thermal;
+  const anode = model.anode !== null;
+  const profile = defaultChargeConfig(
+    model,
+    anode ? { marginV: 0.03, anodeShare: DEFAULT_ANODE_SHARE } : null,
+  );
+  // Cell to coolant at full flow: cell → case, case → plate (0.4 W/K) and plate → coolant (1.5 W/K) in series.
+  const fullFlowWperK = 1 / (1 / th.cellToCaseWperK + 1 / 0.4 + 1 / 1.5);
+  const nominalV = ocvAt(model, 0.5, model.refTempK);
+  return {
+    sop: { enabled: on, horizonS: 10, candidatesPerCriterion: 2, voltageMarginV: 0.01, tempBiasK: 0 },
+    thermal: {
+      enabled: on,
+      cooling: {
+        delayS: 2,
+        tempBiasK: 0,
+        targetC: k.coolingFullC - 3,
+        lookaheadS: 30,
+        heatCapacityJperK: round(th.cellHeatCapacityJperK + th.caseHeatCapacityJperK + 180),
+        fullFlowWperK: round(fullFlowWperK),
+        ambientWperK: round(th.caseToAmbientWperK),
+        flowExponent: 0.8,
+        levels: 11,
+        heatBelowC: k.heaterOnBelowC,
+        heaterMaxW: 1.5,
+        heaterGainWperK: 0.5,
+      },
+      // The empty point for a C/2 discharge held for 10 s.
+      coldDerating: {
+        enabled: on,
+        requiredCellPowerW: round(0.5 * model.capacityAh * nominalV),
+        horizonS: 10,
+      },
+    },
+    charging: {
+      enabled: on,
+      profile: {
+        cvVoltageV: round(k.voltageHighMol - 0.01),
+        cutoffCurrentA: round(profile.cutoffCurrentA),
+        currentTable: {
+          soc: profile.currentTable.soc,
+          tempC: profile.currentTable.tempC,
+          currentA: profile.currentTable.currentA.map((row) => row.map((x) => round(x))),
+        },
+        ...(profile.plating ? { plating: profile.plating } : {}),
+        horizonS: 1,
+        periodS: k.slowPeriodS,
+      },
+      copperCutoff: {
+        enabled: on && anode,
+        thresholdV: DEFAULT_COPPER_CUTOFF_V,
+        anodeShare: DEFAULT_ANODE_SHARE,
+      },
+    },
+    balancing: {
+      enabled: on,
+      passive: {
+        mode: "soc",
+        startThreshold: 0.003,
+        stopThreshold: 0.001,
+        maxSimultaneous: Math.max(1, Math.ceil(pack.seriesGroups / 4)),
+        tempMaxC: 50,
+        voltageMinV: k.balanceMinV,
+        currentMaxA: round(pack.parallelCells * pack.cellChargeCurrentMaxA),
+      },
+    },
+    health: { enabled: on, minSocSwing: 0.1, energyRateC: round(1 / 3), energyEveryS: 30 },
+  };
+}
+
 export interface DefaultConfigOptions {
+  /** Switch the model-based performance functions on (default) or leave the baseline controller. */
+  performance?: boolean;
   /**
    * Base period, s (default 0.01, the foxBMS-style 10 ms task). A runner that can only call the controller
    * every 100 ms (the twin's default sensor period) runs with 0.1: the same tasks, the 10 ms one every 100 ms.
@@ -990,7 +1263,7 @@ export function defaultBmsConfig(
   model: CellModel,
   options: DefaultConfigOptions = {},
 ): BmsConfig {
-  return compileBmsConfig(defaultBmsConfigFile(pack, model, options));
+  return compileBmsConfig(defaultBmsConfigFile(pack, model, options), model);
 }
 
 function entry(

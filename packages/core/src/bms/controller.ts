@@ -10,11 +10,17 @@
  *  - 100 ms: estimation, voltage and temperature signals and their diagnosis, host limits, balancing, thermal.
  *  - 1 s: health extremes, energy and charge throughput, coolant check.
  *
+ * The model-based performance functions (bms/performance.ts: state of power, predictive cooling and cold
+ * derating, charging profile and copper cut-off, balancing by SOC, health estimation) run inside the 100 ms and
+ * 1 s tasks when the configuration switches them on; the baseline stays the outer guard.
+ *
  * Everything the controller remembers is in the state object, which `step` updates in place and returns (no
  * allocation per step; the returned commands and status belong to the state and change on the next call).
  * A timing monitor measures each task with an injected clock and treats a task over its budget, or a call that
  * comes more than `cycleLate` periods after the previous one, as a fault.
  */
+
+import { balancingCurrents } from "../balancing/current.ts";
 import type {
   Commands,
   Controller,
@@ -48,6 +54,7 @@ import {
 } from "./diagnosis.ts";
 import { type BmsSocEstimator, CoulombCountingEstimator, socFromOcvCurve } from "./estimator.ts";
 import { HostLimitState, type LimitInputs, updateHostLimits } from "./limits.ts";
+import { BmsPerformance } from "./performance.ts";
 import { signalIndex as S } from "./signals.ts";
 
 /** Seconds from an arbitrary origin; only differences are used. */
@@ -89,6 +96,14 @@ export interface BmsHealth {
   minTempK: number;
   faultsSeen: number;
   closedS: number;
+  /** State of health (health estimator on): capacity of the weakest group and R0 of the worst, relative to
+   *  new; NaN until known. */
+  sohCapacity: number;
+  sohResistance: number;
+  /** State of energy: what the pack can still deliver to the voltage limit at the configured rate, Wh. */
+  soeWh: number;
+  /** The usable "empty" SOC from cold derating (0 when off). */
+  usableEmptySoc: number;
 }
 
 export interface BmsState {
@@ -101,6 +116,12 @@ export interface BmsState {
   readonly contactors: ContactorMachine;
   readonly estimator: BmsSocEstimator;
   readonly limits: HostLimitState;
+  /** The performance functions (null when the configuration switches them all off). */
+  readonly performance: BmsPerformance | null;
+  /** Pack state of health (capacity) for the dashboard: `health.sohCapacity`. */
+  soh: number;
+  /** Each group's own balancing charge over the last 100 ms interval (bleeding: negative), C. */
+  readonly balancingChargeC: Float64Array;
   /** Reused inputs of the host limits and the contactor machine (no allocation per call). */
   readonly limitInputs: LimitInputs;
   readonly contactorWish: ContactorWish;
@@ -193,6 +214,10 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
         contactors: new ContactorMachine(),
         estimator: (options.estimator ?? ((pk, c) => new CoulombCountingEstimator(pk, c)))(pack, config),
         limits: new HostLimitState(),
+        performance:
+          anyPerformance(config) && config.model ? new BmsPerformance(config, config.model, pack) : null,
+        soh: Number.NaN,
+        balancingChargeC: new Float64Array(ns),
         limitInputs: {
           cellVoltageMaxV: Number.NaN,
           cellVoltageMinV: Number.NaN,
@@ -202,6 +227,7 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
           socMin: Number.NaN,
           packVoltageV: Number.NaN,
           closed: false,
+          socEmpty: 0,
         },
         contactorWish: { emergency: false, close: false, reset: false },
         health: {
@@ -216,6 +242,10 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
           minTempK: Infinity,
           faultsSeen: 0,
           closedS: 0,
+          sohCapacity: Number.NaN,
+          sohResistance: Number.NaN,
+          soeWh: Number.NaN,
+          usableEmptySoc: 0,
         },
         log: [] as DiagnosisEvent[],
         tick: 0,
@@ -309,6 +339,20 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
     },
   };
   return controller;
+}
+
+/** Whether the configuration switches on any performance function. */
+function anyPerformance(cfg: BmsConfig): boolean {
+  const p = cfg.performance;
+  return (
+    p.sop.enabled ||
+    p.thermal.enabled ||
+    p.thermal.coldDerating.enabled ||
+    p.charging.enabled ||
+    p.charging.copperCutoff.enabled ||
+    p.balancing.enabled ||
+    p.health.enabled
+  );
 }
 
 /** Charging, judged on the filtered current so that sensor noise at rest does not open charge-only gates. */
@@ -536,8 +580,13 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
   f.set(S("insulation"), m.insulationOhm.valid ? m.insulationOhm.value : Number.NaN);
   f.set(S("coolantInlet"), m.coolantInletK.valid ? m.coolantInletK.value : Number.NaN);
 
-  // Estimation.
-  state.estimator.update(m, state.chargeSinceMediumC, dtS);
+  // Estimation: each group also lost the charge its bleed resistor drew under the previous task's commands.
+  const bal = state.balancingChargeC;
+  balancingCurrents(v.value, state.commands.bleed, pk.bleedOhm, [], [], 1, bal);
+  for (let g = 0; g < ns; g++) bal[g] = v.valid[g] === 1 ? bal[g] * dtS : 0;
+  state.estimator.update(m, state.chargeSinceMediumC, dtS, bal);
+  const perf = state.performance;
+  perf?.medium(m, state.chargeSinceMediumC, bal, state.filteredCurrentA, cfg.restCurrentA, timeS);
   state.chargeSinceMediumC = 0;
   state.startupDone = true;
 
@@ -555,13 +604,17 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
   x.socMin = est.ready ? est.socMin : Number.NaN;
   x.packVoltageV = pv.valid ? pv.value : nValid === ns ? sum : Number.NaN;
   x.closed = state.contactors.mode === "closed";
+  x.socEmpty = perf ? perf.out.usableEmptySoc : 0;
   updateHostLimits(cfg, pk.seriesGroups, x, state.reactions, dtS, state.limits);
+  perf?.applyLimits(state.limits);
 
-  // Passive balancing: bleed groups well above the lowest, at rest or while charging, never in a fault.
+  // Passive balancing: bleed groups well above the lowest, at rest or while charging, never in a fault; by SOC
+  // (balancing/passive.ts) when that is on, else by voltage.
   const b = cfg.balancing;
   const bleed = state.commands.bleed;
+  const bySoc = perf ? perf.balance(m) : null;
   const allowed =
-    b.enabled &&
+    (b.enabled || bySoc !== null) &&
     nValid === ns &&
     i.valid &&
     i.value > -cfg.restCurrentA &&
@@ -570,6 +623,10 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
   for (let g = 0; g < ns; g++) {
     if (!allowed) {
       bleed[g] = 0;
+      continue;
+    }
+    if (bySoc) {
+      bleed[g] = bySoc[g];
       continue;
     }
     const above = v.value[g] - vMin;
@@ -586,6 +643,11 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
   if (Number.isNaN(state.tempMinK) || state.tempMinK > th.heaterOffAboveK) state.heaterOn = false;
   else if (state.tempMinK < th.heaterOnBelowK) state.heaterOn = true;
   cmd.heaterW = state.heaterOn && !state.reactions.openContactors ? th.heaterW : 0;
+  // Predictive cooling and heating only add to the baseline's (thermal/cooling.ts, with the delay θ).
+  if (perf?.cooling) {
+    cmd.coolantFlow = Math.max(cmd.coolantFlow, perf.out.coolingFlow);
+    if (!state.reactions.openContactors) cmd.heaterW = Math.max(cmd.heaterW, perf.out.heaterW);
+  }
   // Cooling check: after full flow for the settle time the cells should be near the coolant.
   if (cmd.coolantFlow < 0.9) state.fullFlowSinceS = Number.NaN;
   else if (Number.isNaN(state.fullFlowSinceS)) state.fullFlowSinceS = timeS;
@@ -611,6 +673,15 @@ function slowTask(state: BmsState, m: Measurements, timeS: number): void {
   if (state.tempMinK < h.minTempK) h.minTempK = state.tempMinK;
   const slowS = state.config.timing.basePeriodS * state.config.timing.slowEvery;
   if (state.contactors.mode === "closed") h.closedS += slowS;
+  const perf = state.performance;
+  if (perf) {
+    perf.slow(m, slowS);
+    h.sohCapacity = perf.out.sohCapacity;
+    h.sohResistance = perf.out.sohResistance;
+    h.soeWh = perf.out.soeWh;
+    h.usableEmptySoc = perf.out.usableEmptySoc;
+    state.soh = h.sohCapacity;
+  }
   evaluateDiagnosis(
     state.table,
     state.diag,

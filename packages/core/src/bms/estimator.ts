@@ -21,9 +21,10 @@ export interface BmsSocEstimator {
   socMax: number;
   /**
    * One estimation step: `chargeC` is the pack charge that flowed since the last call (∫I dt, charge-positive,
-   * from the 10 ms integration), `dtS` the time since the last call.
+   * from the 10 ms integration), `dtS` the time since the last call, `groupChargeC` (when given) the charge
+   * each group carried on top of the string's: its balancing current (a bleed resistor draws, so negative).
    */
-  update(m: Measurements, chargeC: number, dtS: number): void;
+  update(m: Measurements, chargeC: number, dtS: number, groupChargeC?: ArrayLike<number>): void;
 }
 
 /** SOC at which the OCV curve reaches `v` (inverse of a non-decreasing piecewise-linear curve, clamped). */
@@ -60,7 +61,7 @@ export class CoulombCountingEstimator implements BmsSocEstimator {
     this.ocvV = config.estimation.ocvV;
   }
 
-  update(m: Measurements, chargeC: number, _dtS: number): void {
+  update(m: Measurements, chargeC: number, _dtS: number, groupChargeC?: ArrayLike<number>): void {
     const v = m.groupVoltageV;
     if (!this.ready) {
       for (let g = 0; g < this.soc.length; g++) if (v.valid[g] === 0) return;
@@ -68,8 +69,8 @@ export class CoulombCountingEstimator implements BmsSocEstimator {
         this.soc[g] = socFromOcvCurve(this.ocvSoc, this.ocvV, v.value[g]);
       this.ready = true;
     } else {
-      const dz = chargeC / this.groupCapacityC;
-      for (let g = 0; g < this.soc.length; g++) this.soc[g] += dz;
+      const c = this.groupCapacityC;
+      for (let g = 0; g < this.soc.length; g++) this.soc[g] += (chargeC + (groupChargeC?.[g] ?? 0)) / c;
     }
     let lo = Infinity;
     let hi = -Infinity;

@@ -4,5 +4,6 @@ export * from "./controller.ts";
 export * from "./diagnosis.ts";
 export * from "./estimator.ts";
 export * from "./limits.ts";
+export * from "./performance.ts";
 export * from "./signals.ts";
 export * from "./verify.ts";

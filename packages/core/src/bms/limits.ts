@@ -26,6 +26,20 @@ export const LIMIT_REASONS = [
   "cell voltage",
   "state of charge",
   "recovering (rate limit)",
+  // Performance functions (bms/performance.ts): the state of power's binding constraint, the charging profile,
+  // the copper-dissolution cut-off and the cold empty point.
+  "predicted cell voltage",
+  "predicted state of charge",
+  "predicted cell current",
+  "predicted temperature high",
+  "predicted temperature low",
+  "charge table",
+  "constant voltage",
+  "plating margin",
+  "charge temperature",
+  "charge complete",
+  "copper dissolution",
+  "usable empty point",
 ] as const;
 export type LimitReason = (typeof LIMIT_REASONS)[number];
 
@@ -38,12 +52,18 @@ export interface LimitInputs {
   socMin: number;
   packVoltageV: number;
   closed: boolean;
+  /** The usable "empty" SOC (cold derating raises it above 0): discharge derates toward it. */
+  socEmpty: number;
 }
 
 /** Host limits with their reasons (the state of the rate limiter, too). */
 export class HostLimitState {
+  /** The limits given to the host: the baseline's, tightened by the performance functions. */
   chargeCurrentMaxA = 0;
   dischargeCurrentMaxA = 0;
+  /** The baseline's own (rate-limited) current limits, the outer guard. */
+  baselineChargeA = 0;
+  baselineDischargeA = 0;
   chargeVoltageMaxV = 0;
   dischargeVoltageMinV = 0;
   chargeReason: LimitReason = "contactors not closed";
@@ -138,7 +158,7 @@ export function updateHostLimits(
   dischargeFactors[0] = clamp01((L.dischargeTempHigh.mol - x.tempMaxK) / band);
   dischargeFactors[1] = clamp01((x.tempMinK - L.dischargeTempLow.mol) / band);
   dischargeFactors[2] = clamp01((x.cellVoltageMinV - L.cellVoltageLow.mol) / vBand);
-  dischargeFactors[3] = clamp01(x.socMin / h.socLowStart);
+  dischargeFactors[3] = clamp01((x.socMin - x.socEmpty) / h.socLowStart);
   // clamp01 turns NaN into NaN (both comparisons false), which directionTarget reads as "no valid data".
   directionTarget(
     L.chargeCurrent.mol * h.currentFraction,
@@ -164,16 +184,15 @@ export function updateHostLimits(
     h.molDerateFactor,
     discharge,
   );
+  if (x.socEmpty > 0 && discharge.reason === "state of charge") discharge.reason = "usable empty point";
   const rise = h.riseFractionPerS * dtS;
-  s.chargeCurrentMaxA = rateLimited(s.chargeCurrentMaxA, charge.value, rise * L.chargeCurrent.mol);
-  s.chargeReason = s.chargeCurrentMaxA < charge.value ? "recovering (rate limit)" : charge.reason;
+  s.baselineChargeA = rateLimited(s.baselineChargeA, charge.value, rise * L.chargeCurrent.mol);
+  s.chargeCurrentMaxA = s.baselineChargeA;
+  s.chargeReason = s.baselineChargeA < charge.value ? "recovering (rate limit)" : charge.reason;
   s.chargeEntry = charge.entry;
-  s.dischargeCurrentMaxA = rateLimited(
-    s.dischargeCurrentMaxA,
-    discharge.value,
-    rise * L.dischargeCurrent.mol,
-  );
-  s.dischargeReason = s.dischargeCurrentMaxA < discharge.value ? "recovering (rate limit)" : discharge.reason;
+  s.baselineDischargeA = rateLimited(s.baselineDischargeA, discharge.value, rise * L.dischargeCurrent.mol);
+  s.dischargeCurrentMaxA = s.baselineDischargeA;
+  s.dischargeReason = s.baselineDischargeA < discharge.value ? "recovering (rate limit)" : discharge.reason;
   s.dischargeEntry = discharge.entry;
 
   // Voltage limits: the pack may rise (fall) by Ns times what its highest (lowest) group has left to its MOL.

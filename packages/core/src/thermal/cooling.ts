@@ -40,7 +40,8 @@ export interface CoolingConfig {
   heaterGainWperK: number;
 }
 
-const schema = object({
+/** The file form of a cooling configuration (°C at the edge). */
+export const coolingConfigSchema = object({
   delayS: number({ min: 0, max: 600 }),
   tempBiasK: optional(number({ min: 0, max: 20 }), 0),
   targetC: number({ min: -40, max: 120 }),
@@ -57,7 +58,11 @@ const schema = object({
 
 /** Validates a cooling configuration from a file (°C at the edge). */
 export function parseCoolingConfig(json: unknown, source = "cooling configuration"): CoolingConfig {
-  const c = validate(schema as Schema<ReturnType<typeof schema.parse> & object>, json, source);
+  const c = validate(
+    coolingConfigSchema as Schema<ReturnType<typeof coolingConfigSchema.parse> & object>,
+    json,
+    source,
+  );
   return {
     delayS: c.delayS,
     tempBiasK: c.tempBiasK ?? 0,

@@ -1,0 +1,313 @@
+/**
+ * The performance functions inside the BMS controller, on the twin: state-of-power host limits (never looser
+ * than the baseline, with the binding reason), predictive cooling with the actuation delay θ, passive balancing
+ * by SOC (brings a spread down, ignores a pure temperature gradient, the SOC estimate counts the bleed), the
+ * charging profile, the copper cut-off and the health estimator (SOH of an aged group).
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import {
+  type BmsConfig,
+  type BmsConfigFile,
+  type BmsState,
+  celsiusToKelvin,
+  compileBmsConfig,
+  compileCellParams,
+  defaultBmsConfigFile,
+  ocvAt,
+  type PackInfo,
+  parseBmsConfig,
+  parseCellParams,
+  parseScenario,
+  runBmsOnTwin,
+  socAtOcv,
+  type Twin,
+} from "../src/index.ts";
+
+const model = compileCellParams(
+  parseCellParams(
+    JSON.parse(readFileSync(new URL("../params/lg-m50-chen2020.json", import.meta.url), "utf8")),
+    "lg-m50-chen2020",
+  ),
+);
+
+interface Run {
+  ns: number;
+  np: number;
+  soc: number;
+  tempC: number;
+  coolantC?: number;
+  phases: object[];
+  stepS?: number;
+  pumpDelayS?: number;
+  tempSensors?: { group: number; cell: number }[];
+  /** No random cell spread but this SOC spread (standard deviation). */
+  uniformSocSd?: number;
+  /** Group-voltage sensor offset, standard deviation, V (default: the twin's 1 mV); the gain error, relative,
+   *  is a tenth of it (0 V: a perfect channel apart from noise). */
+  voltageOffsetSd?: number;
+}
+
+function scenario(r: Run) {
+  const stepS = r.stepS ?? 0.01;
+  return parseScenario(
+    {
+      format: "coxswain-scenario/1",
+      name: "bms-performance",
+      seed: 5,
+      params: "lg-m50-chen2020",
+      stepS,
+      recordEveryS: 60,
+      sensors: {
+        samplePeriodS: stepS,
+        ...(r.tempSensors ? { tempSensors: r.tempSensors } : {}),
+        ...(r.voltageOffsetSd !== undefined
+          ? { groupVoltage: { offsetSd: r.voltageOffsetSd, gainSd: r.voltageOffsetSd / 10 } }
+          : {}),
+      },
+      pack: {
+        seriesGroups: r.ns,
+        parallelCells: r.np,
+        ...(r.pumpDelayS !== undefined ? { thermal: { pumpDelayS: r.pumpDelayS } } : {}),
+        ...(r.uniformSocSd !== undefined
+          ? { spread: { capacity: 0, resistance: 0, soc: r.uniformSocSd, leakA: 0, leakSdA: 0 } }
+          : {}),
+      },
+      initial: { soc: r.soc, tempC: r.tempC },
+      ambientC: r.tempC,
+      coolantInletC: r.coolantC ?? r.tempC,
+      phases: r.phases,
+    },
+    "bms-performance scenario",
+  );
+}
+
+/** The default configuration with edits to its file form (the period follows the twin's step). */
+function config(edit: (f: BmsConfigFile) => void = () => {}, basePeriodS = 0.01) {
+  return (pack: PackInfo): BmsConfig => {
+    const f = structuredClone(defaultBmsConfigFile(pack, model, { basePeriodS }));
+    edit(f);
+    return compileBmsConfig(parseBmsConfig(f), model);
+  };
+}
+
+const perf = (f: BmsConfigFile) => {
+  if (!f.performance) throw new Error("the default configuration has a performance section");
+  return f.performance;
+};
+
+test("state of power: host limits are min(baseline, SOP), never looser, with the SOP's binding reason; the lowest group stays at the MOL", () => {
+  // −10 °C from 15 % SOC, the host drawing all it is allowed: the voltage prediction binds before the baseline's
+  // derating does. Cold derating and the charging profile are off so only the SOP tightens the discharge.
+  const s = scenario({
+    ns: 12,
+    np: 4,
+    soc: 0.15,
+    tempC: -10,
+    phases: [
+      { kind: "rest", durationS: 12 },
+      { kind: "current", currentA: -100, durationS: 400 },
+    ],
+  });
+  let tasks = 0;
+  let sopBound = 0;
+  let minV = Number.POSITIVE_INFINITY;
+  const check = (st: BmsState) => {
+    const L = st.limits;
+    const o = st.performance?.out;
+    assert.ok(o);
+    tasks++;
+    assert.ok(L.dischargeCurrentMaxA <= L.baselineDischargeA, "never looser than the baseline");
+    assert.ok(L.chargeCurrentMaxA <= L.baselineChargeA, "never looser than the baseline");
+    if (st.performance?.ready) {
+      assert.equal(L.dischargeCurrentMaxA, Math.min(L.baselineDischargeA, o.sopDischargeA));
+      if (o.sopDischargeA < L.baselineDischargeA) {
+        sopBound++;
+        assert.equal(L.dischargeReason, o.sopDischargeReason);
+        assert.match(L.dischargeReason, /^predicted /);
+      }
+    }
+    if (st.contactors.mode === "closed") minV = Math.min(minV, st.cellVoltageMinV);
+  };
+  const r = runBmsOnTwin(s, model, {
+    config: config((f) => {
+      perf(f).thermal.coldDerating.enabled = false;
+      perf(f).charging.enabled = false;
+    }),
+    stopWhen: (st) => {
+      if (st.tick % st.config.timing.mediumEvery === 0) check(st);
+      return false;
+    },
+  });
+  assert.ok(tasks > 4000, `${tasks} tasks checked`);
+  assert.ok(sopBound > 100, `the SOP bound in ${sopBound} tasks`);
+  const mol = r.config.limits.cellVoltageLow.mol;
+  // Sensor noise (0.8 mV) and offsets (1 mV) on top of the prediction's 10 mV margin.
+  assert.ok(minV > mol - 0.005, `lowest group ${minV.toFixed(4)} V against the MOL ${mol} V`);
+  assert.ok(r.excursion.byV < 0, "no cell past a maximum safety limit");
+  assert.equal(r.firstSetS.has("cellVoltageLow.rsl"), false, "the discharge never reached the RSL");
+});
+
+test("predictive cooling with θ = 10 s: the flow starts before the cells reach the target and the hottest cell stays below it", () => {
+  // A warm pack (33 °C) discharging at its limit; the coolant pump acts 10 s after each command. The baseline's
+  // own thermostat is set to the same target (35 °C, full flow at 36 °C), so it is the reactive comparison.
+  const s = scenario({
+    ns: 8,
+    np: 2,
+    soc: 0.95,
+    tempC: 33,
+    coolantC: 20,
+    stepS: 0.1,
+    pumpDelayS: 10,
+    phases: [
+      { kind: "rest", durationS: 12 },
+      { kind: "current", currentA: -100, durationS: 600 },
+    ],
+  });
+  const run = (predictive: boolean) => {
+    let firstFlowS = Number.NaN;
+    let measuredAtFirstK = Number.NaN;
+    let hottestK = 0;
+    const r = runBmsOnTwin(s, model, {
+      periodS: 0.1,
+      config: config((f) => {
+        f.thermal.coolingStartC = 35;
+        f.thermal.coolingFullC = 36;
+        perf(f).thermal.enabled = predictive;
+        perf(f).thermal.cooling.delayS = 10;
+      }, 0.1),
+      beforeStep: (twin, _c, st) => {
+        for (const t of twin.pack.cells.tCellK) hottestK = Math.max(hottestK, t);
+        if (Number.isNaN(firstFlowS) && st.commands.coolantFlow > 0) {
+          firstFlowS = twin.timeS;
+          measuredAtFirstK = st.tempMaxK;
+        }
+      },
+    });
+    return { r, firstFlowS, measuredAtFirstK, hottestK };
+  };
+  const target = celsiusToKelvin(35);
+  const p = run(true);
+  const reactive = run(false);
+  assert.ok(p.firstFlowS > 0, "the predictive controller commands flow");
+  assert.ok(p.measuredAtFirstK < target - 0.5, `flow starts at a measured ${p.measuredAtFirstK - 273.15} °C`);
+  assert.ok(p.hottestK < target, `hottest cell ${(p.hottestK - 273.15).toFixed(2)} °C`);
+  // The thermostat at the target reacts only once it is there, and the 10 s delay carries the cells past it.
+  assert.ok(reactive.measuredAtFirstK >= target, "the reactive thermostat starts at the target");
+  assert.ok(
+    reactive.hottestK > target,
+    `reactive: hottest cell ${(reactive.hottestK - 273.15).toFixed(2)} °C`,
+  );
+  assert.ok(p.firstFlowS < reactive.firstFlowS);
+});
+
+/** Capacity-weighted SOC of each group in the twin (the truth). */
+function trueGroupSoc(twin: Twin): Float64Array {
+  const p = twin.pack;
+  const out = new Float64Array(p.ns);
+  for (let g = 0; g < p.ns; g++) {
+    let q = 0;
+    let zq = 0;
+    for (let k = 0; k < p.np; k++) {
+      const i = g * p.np + k;
+      q += p.cells.capacityScale[i];
+      zq += p.cells.capacityScale[i] * p.cells.soc[i];
+    }
+    out[g] = zq / q;
+  }
+  return out;
+}
+
+const spreadOf = (z: ArrayLike<number>) => Math.max(...Array.from(z)) - Math.min(...Array.from(z));
+
+test("balancing by SOC brings a 2-point spread under 0.5 points, and the SOC estimates count the bleed current", () => {
+  // Six single cells with a random SOC spread (σ = 1 point), resting; the controller runs once a second. The
+  // start SOC is read through the OCV, which is flat here (about 1 mV per point), so a group-voltage channel's
+  // offset and gain error carry straight into the balance (the twin's default channels, 1 mV and 2·10⁻⁴, leave
+  // about 1 point); this run has channels with noise only (0.8 mV, averaged over the first ten frames).
+  const ns = 6;
+  const s = scenario({
+    ns,
+    np: 1,
+    soc: 0.5,
+    tempC: 25,
+    stepS: 1,
+    uniformSocSd: 0.01,
+    voltageOffsetSd: 0,
+    phases: [{ kind: "rest", durationS: 8 * 3600 }],
+  });
+  let initial = Number.NaN;
+  let bled = 0;
+  let lastBleedS = 0;
+  const r = runBmsOnTwin(s, model, {
+    periodS: 1,
+    config: config(() => {}, 1),
+    beforeStep: (twin, _c, st) => {
+      if (Number.isNaN(initial)) initial = spreadOf(trueGroupSoc(twin));
+      for (const b of st.commands.bleed) bled += b;
+      if (st.commands.bleed.some((b) => b === 1)) lastBleedS = twin.timeS;
+    },
+    // Done once nothing has bled for ten minutes.
+    stopWhen: (_st, t) => t > lastBleedS + 600,
+  });
+  const truth = trueGroupSoc(r.twin);
+  assert.ok(initial > 0.02, `initial spread ${(initial * 100).toFixed(2)} points`);
+  assert.ok(bled > 0, "bled");
+  assert.ok(
+    spreadOf(truth) < 0.005,
+    `true spread ${(spreadOf(truth) * 100).toFixed(2)} points after ${(r.endS / 3600).toFixed(2)} h`,
+  );
+  // The estimates moved with the bleed: without it in the count they would still show the initial spread.
+  const est = r.state.estimator.soc;
+  const own = r.state.performance?.soc;
+  assert.ok(own);
+  assert.ok(spreadOf(est) < 0.008, `estimator spread ${(spreadOf(est) * 100).toFixed(2)} points`);
+  assert.ok(spreadOf(own) < 0.005, `performance SOC spread ${(spreadOf(own) * 100).toFixed(2)} points`);
+});
+
+test("a pure temperature gradient (15…40 °C, equal SOC) makes no group bleed", () => {
+  // Sensors without offsets, one temperature sensor per group: only the temperature differs between the groups.
+  const ns = 6;
+  const temps = Array.from({ length: ns }, (_, g) => celsiusToKelvin(15 + 5 * g));
+  const s = scenario({
+    ns,
+    np: 1,
+    soc: 0.9,
+    tempC: 25,
+    stepS: 1,
+    uniformSocSd: 0,
+    voltageOffsetSd: 0,
+    tempSensors: Array.from({ length: ns }, (_, g) => ({ group: g, cell: 0 })),
+    phases: [{ kind: "rest", durationS: 1800 }],
+  });
+  let set = false;
+  let bled = 0;
+  let levels: Float64Array | null = null;
+  runBmsOnTwin(s, model, {
+    periodS: 1,
+    config: config(() => {}, 1),
+    beforeStep: (twin, _c, st) => {
+      if (!set) {
+        const c = twin.pack.cells;
+        for (let g = 0; g < ns; g++) {
+          c.tCellK[g] = temps[g];
+          c.tCaseK[g] = temps[g];
+        }
+        set = true;
+      }
+      for (const b of st.commands.bleed) bled += b;
+      if (st.performance?.ready && !levels) {
+        levels = Float64Array.from(st.performance.soc);
+      }
+    },
+  });
+  assert.ok(levels, "SOC estimated");
+  // The phantom: each group's rest voltage read through the OCV at 25 °C (the entropic coefficient is largest
+  // near full, hence 90 % SOC).
+  const phantom = temps.map((t) => socAtOcv(model, ocvAt(model, 0.9, t), model.refTempK));
+  const threshold = 0.003; // the default start threshold
+  assert.ok(spreadOf(phantom) > 2 * threshold, `read at 25 °C the groups seem ${spreadOf(phantom)} apart`);
+  assert.ok(spreadOf(levels) < threshold, `read at their temperatures: ${spreadOf(levels)}`);
+  assert.equal(bled, 0, `bleed commands: ${bled}`);
+});
