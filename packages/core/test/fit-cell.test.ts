@@ -9,6 +9,7 @@ import {
   celsiusToKelvin,
   compileCellParams,
   fitCell,
+  fitReportHtml,
   formatCsv,
   parseCellParams,
   parseCsv,
@@ -118,6 +119,15 @@ test("fitting model-generated HPPC tests gives back the model", () => {
     [10, 25],
   );
   const fitted = compileCellParams(parseCellParams(r.params));
+  // Each temperature's test is one timeline, refined to the noise, and the report plots it whole.
+  for (const t of r.temperatures) {
+    assert.equal(t.timelines.length, 1);
+    assert.ok(t.wholeTest && t.wholeTest.rmsAfterV < 0.5e-3, `${t.tempC} °C: ${t.wholeTest?.rmsAfterV}`);
+  }
+  const html = fitReportHtml({ model: fitted, fit: r, validation: [] });
+  const whole = html.slice(html.indexOf("The whole tests"), html.indexOf("OCV per test temperature"));
+  assert.equal((whole.match(/<h3>/g) ?? []).length, 2);
+  assert.equal((whole.match(/<svg /g) ?? []).length, 4);
   // Resistances at the pulse SOC levels and both temperatures.
   for (const tc of [10, 25])
     for (const z of [0.35, 0.55, 0.75]) {

@@ -1,13 +1,13 @@
 /**
  * The fit report: one self-contained HTML file with inline SVG plots (no scripts, no dependencies) of measured
- * against simulated voltage per validation file grouped by temperature, the OCV per test temperature, the
- * per-pulse fit quality, and the figures. Also the per-pulse fits as CSV.
+ * against simulated voltage per validation file grouped by temperature, the same for the whole tests the tables
+ * were refined on, the OCV per test temperature, the per-pulse fit quality, and the figures. Also the per-pulse fits as CSV.
  */
 import { ocvAt } from "../cell/model.ts";
 import type { CellModel } from "../cell/params.ts";
 import { celsiusToKelvin, kelvinToCelsius } from "../units.ts";
 import type { FitResult } from "./cell.ts";
-import type { ValidationRun } from "./validate.ts";
+import { type ValidationRun, validateAgainst } from "./validate.ts";
 
 interface Line {
   x: ArrayLike<number>;
@@ -181,6 +181,44 @@ export function fitReportHtml(r: ReportInput): string {
                 y: err,
                 color: "#1f77b4",
                 label: `RMSE ${(v.run.figures.rmseV * 1000).toFixed(1)} mV`,
+              },
+            ],
+            820,
+            160,
+          ),
+        );
+      }
+    }
+  }
+
+  if (fit?.temperatures.some((t) => t.wholeTest)) {
+    // The set against the tests it was identified from, each simulated whole as a validation file would be.
+    out.push("<h2>The whole tests the tables were refined on</h2>");
+    out.push(
+      "<p>Open-loop with the measured current and cell temperature from the SOC of the first row; the set's RMSE here is per row, the refinement's score is time-weighted.</p>",
+    );
+    for (const t of fit.temperatures) {
+      if (!t.wholeTest) continue;
+      out.push(`<h3>${t.tempC} °C</h3>`);
+      for (const tl of t.timelines) {
+        const run = validateAgainst(model, tl, tl.initialSoc);
+        const s = run.simulation;
+        const hours = Array.from(s.timeS, (x) => (x - s.timeS[0]) / 3600);
+        out.push(
+          svgPlot(`${tl.source}: voltage`, "time [h]", "V", [
+            { x: hours, y: tl.voltageV, color: "#000", label: "measured" },
+            { x: hours, y: s.voltageV, color: "#d62728", label: "simulated" },
+          ]),
+          svgPlot(
+            `${tl.source}: error (simulated − measured)`,
+            "time [h]",
+            "mV",
+            [
+              {
+                x: hours,
+                y: Array.from(s.voltageV, (x, i) => 1000 * (x - tl.voltageV[i])),
+                color: "#1f77b4",
+                label: `RMSE ${(run.figures.rmseV * 1000).toFixed(1)} mV`,
               },
             ],
             820,
