@@ -283,7 +283,7 @@ for (const temp of TEMPERATURES)
   }
 out();
 out(
-  "Every file opens with the cell at rest (fully charged) and the estimators update with the first row, so the OCV corrects a wrong start at once and the first output row is already close. The harder case is the column 'under load': the estimator is (re)started 20 points too low ten minutes after driving begins, with the cell loaded and polarised, and scored from there to the end of the file. 'all targets' uses the rest start, as the acceptance criteria define it.",
+  "Every file opens with the cell at rest (fully charged) and the estimators update with the first row, so the OCV corrects a wrong start at once and the first output row is already close. The harder case is the column 'under load': the estimator is (re)started 20 points too low ten minutes after driving begins, with the cell loaded and polarised, and scored from there to the end of the file (a filter started above C/10 races a bank of SOC hypotheses for up to an hour, estimation.md). 'all targets' uses the rest start, as the acceptance criteria define it.",
 );
 out();
 out("## Every file");

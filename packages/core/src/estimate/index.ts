@@ -1,3 +1,4 @@
+export * from "./bank.ts";
 export * from "./capacity.ts";
 export * from "./cellstep.ts";
 export * from "./coulomb.ts";

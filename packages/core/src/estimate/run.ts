@@ -3,11 +3,12 @@
  * current of row k flows over (t[k−1], t[k]], the voltage and temperature of row k are those at t[k].
  */
 import type { CellModel } from "../cell/params.ts";
+import { type HypothesisBankOptions, SocHypothesisBank } from "./bank.ts";
 import { alignSamples, CoulombCounter } from "./coulomb.ts";
 import { SocEkf } from "./ekf.ts";
 import type { SocFilter } from "./filter.ts";
 import { SocSpkf } from "./spkf.ts";
-import type { FilterTuning } from "./tuning.ts";
+import { type FilterTuning, resolveTuning } from "./tuning.ts";
 
 export const ESTIMATORS = ["ekf", "spkf", "cc"] as const;
 export type EstimatorKind = (typeof ESTIMATORS)[number];
@@ -31,6 +32,11 @@ export interface EstimateOptions {
   /** How long the current samples lag the voltage samples, s (they are re-aligned; default 0). */
   currentLagS?: number;
   tuning?: Partial<FilterTuning>;
+  /**
+   * Filters started while a current flows race a bank of SOC hypotheses (bank.ts) for a while; false turns it off.
+   * A start at rest is unaffected either way.
+   */
+  hypothesisBank?: boolean | HypothesisBankOptions;
 }
 
 export interface EstimateResult {
@@ -75,8 +81,21 @@ export function estimateSoc(model: CellModel, data: EstimateInput, o: EstimateOp
   }
   const v = data.voltageV;
   if (!v) throw new Error(`the ${o.filter} filter needs a voltage column; use --filter cc without one`);
+  const make = (soc: number) =>
+    o.filter === "ekf"
+      ? new SocEkf(model, { ...init, soc }, o.tuning)
+      : new SocSpkf(model, { ...init, soc }, o.tuning);
+  const bank = o.hypothesisBank ?? true;
   const f: SocFilter =
-    o.filter === "ekf" ? new SocEkf(model, init, o.tuning) : new SocSpkf(model, init, o.tuning);
+    bank === false
+      ? make(o.initialSoc)
+      : new SocHypothesisBank(
+          model,
+          o.initialSoc,
+          make,
+          resolveTuning(model, o.tuning).nisGate,
+          bank === true ? {} : bank,
+        );
   out.voltagePredictedV = new Float64Array(n);
   out.innovationV = new Float64Array(n);
   out.nis = new Float64Array(n);
