@@ -23,7 +23,8 @@
  * instantaneous hysteresis sign is held). `commit` applies the model the linearisation chose, so the terminal
  * voltage it returns is exactly emf + resistance·I, which is what makes parallel current sharing exact.
  */
-import { SECONDS_PER_HOUR } from "../units.ts";
+import { findInterval } from "../math/interp.ts";
+import { GAS_CONSTANT, SECONDS_PER_HOUR } from "../units.ts";
 import { type CellArray, dOcvdT, ocvIntegral } from "./model.ts";
 import type { CellModel } from "./params.ts";
 import type { Table } from "./table.ts";
@@ -113,6 +114,27 @@ export class FastCells {
   private dt = Number.NaN;
   /** The cell whose breakpoint-crossing integrals are in ab[0], ab[1] for commitCells (−1: none). */
   private crossingCell = -1;
+  // The parameter tables on the R0 table's axes, and where the refresh in progress falls on them (see probe).
+  private readonly axisSoc: Float64Array;
+  private readonly axisT: Float64Array;
+  private readonly onAxes = new Set<Table>();
+  private probeZ = Number.NaN;
+  private probeT = Number.NaN;
+  private probeHeld = false;
+  private probeIz = 0;
+  private probeWz = Number.NaN;
+  private probeTInside = false;
+  private probeJt = 0;
+  private probeWt = Number.NaN;
+  private probeEdgeK = Number.NaN;
+  /** Σ conductance and Σ conductance·emf of the cells of the last linearizeGroup. */
+  groupG = Number.NaN;
+  groupEG = Number.NaN;
+  // The inputs of the group linearisation in progress (see linearizeGroup).
+  private groupDeltaA = Number.NaN;
+  private groupSeriesOhm: Float64Array = new Float64Array(0);
+  private groupDisconnected: Uint8Array = new Uint8Array(0);
+  private groupConductance: Float64Array = new Float64Array(0);
 
   private readonly stride: number;
   private readonly dirStride: number;
@@ -180,6 +202,14 @@ export class FastCells {
     this.electricalJ = cells.electricalJ;
     this.heatJ = cells.heatJ;
     this.heatW = cells.heatW;
+    const m = this.model;
+    this.axisSoc = m.r0.discharge.soc;
+    this.axisT = m.r0.discharge.tempK;
+    const tables = [m.r0.discharge, m.r0.charge];
+    for (const b of m.rc) tables.push(b.r.discharge, b.r.charge, b.c);
+    if (m.hysteresis) tables.push(m.hysteresis.m, m.hysteresis.m0);
+    for (const t of tables)
+      if (sameValues(t.soc, this.axisSoc) && sameValues(t.tempK, this.axisT)) this.onAxes.add(t);
     this.invalidateAll();
   }
 
@@ -219,8 +249,7 @@ export class FastCells {
     const c = this.cells;
     const co = this.co;
     const o = i * this.stride;
-    const z = c.soc[i];
-    const tK = c.tCellK[i];
+    this.probe(c.soc[i], c.tCellK[i]);
     const rs = c.resistanceScale[i];
     const invQ = 1 / (this.capacityAs * c.capacityScale[i]);
     co[o + Co.INV_Q] = invQ;
@@ -228,28 +257,90 @@ export class FastCells {
     co[o + Co.HYS_RATE] = this.gamma * dt * invQ;
     const dis = o + Co.DIR;
     const chg = dis + this.dirStride;
-    co[dis + Dir.R0] = m.r0.discharge.at(z, tK) * rs;
-    co[chg + Dir.R0] = m.r0.isSplit ? m.r0.charge.at(z, tK) * rs : co[dis + Dir.R0];
+    co[dis + Dir.R0] = this.param(m.r0.discharge) * rs;
+    co[chg + Dir.R0] = m.r0.isSplit ? this.param(m.r0.charge) * rs : co[dis + Dir.R0];
     co[dis + Dir.ZK] = dt * invQ;
     co[chg + Dir.ZK] = this.eta * dt * invQ;
     for (let k = 0; k < this.nRc; k++) {
       const b = m.rc[k];
-      const cap = b.c.at(z, tK);
-      const rd = b.r.discharge.at(z, tK) * rs;
+      const cap = this.param(b.c);
+      const rd = this.param(b.r.discharge) * rs;
       const at = Dir.BRANCHES + Br.SIZE * k;
       this.branch(dis + at, rd, cap, dt);
-      if (b.r.isSplit) this.branch(chg + at, b.r.charge.at(z, tK) * rs, cap, dt);
+      if (b.r.isSplit) this.branch(chg + at, this.param(b.r.charge) * rs, cap, dt);
       else co.copyWithin(chg + at, dis + at, dis + at + Br.SIZE);
     }
     co[dis + Dir.RSUM] = this.stepResistance(dis);
     co[chg + Dir.RSUM] = this.stepResistance(chg);
     const hy = m.hysteresis;
     if (hy) {
-      co[o + Co.M] = hy.m.at(z, tK);
-      co[o + Co.M0] = hy.m0.at(z, tK);
+      co[o + Co.M] = this.param(hy.m);
+      co[o + Co.M0] = this.param(hy.m0);
     }
     co[o + Co.DT] = dt;
     co[o + Co.STAMP] = this.stepNumber;
+  }
+
+  /**
+   * Finds where (z, T) falls on the axes most parameter tables share (the R0 table's): what Table.at finds for
+   * each table, found once per refresh. param then evaluates any table as Table.at does.
+   */
+  private probe(z: number, tK: number): void {
+    this.probeZ = z;
+    this.probeT = tK;
+    const s = this.axisSoc;
+    const n = s.length;
+    if (n === 1 || z <= s[0]) {
+      this.probeHeld = true;
+      this.probeIz = 0;
+    } else if (z >= s[n - 1]) {
+      this.probeHeld = true;
+      this.probeIz = n - 1;
+    } else {
+      const iz = findInterval(s, z);
+      this.probeHeld = false;
+      this.probeIz = iz;
+      this.probeWz = (z - s[iz]) / (s[iz + 1] - s[iz]);
+    }
+    const ts = this.axisT;
+    const nT = ts.length;
+    if (nT === 1 || tK <= ts[0]) {
+      this.probeTInside = false;
+      this.probeJt = 0;
+      this.probeEdgeK = ts[0];
+    } else if (tK >= ts[nT - 1]) {
+      this.probeTInside = false;
+      this.probeJt = nT - 1;
+      this.probeEdgeK = ts[nT - 1];
+    } else {
+      const j = findInterval(ts, tK);
+      this.probeTInside = true;
+      this.probeJt = j;
+      this.probeWt = (tK - ts[j]) / (ts[j + 1] - ts[j]);
+    }
+  }
+
+  /** Table t at the probed (z, T): the same arithmetic as Table.at, without its searches on the shared axes. */
+  private param(t: Table): number {
+    if (!this.onAxes.has(t)) return t.at(this.probeZ, this.probeT);
+    const v = t.values;
+    const j = this.probeJt;
+    if (this.probeTInside) {
+      const w = this.probeWt;
+      return (1 - w) * this.probeRow(v, j) + w * this.probeRow(v, j + 1);
+    }
+    const ea = t.arrheniusEa;
+    const tK = this.probeT;
+    const edgeK = this.probeEdgeK;
+    if (ea === 0 || tK === edgeK) return this.probeRow(v, j);
+    return this.probeRow(v, j) * Math.exp((ea / GAS_CONSTANT) * (1 / tK - 1 / edgeK));
+  }
+
+  /** Row j of a table on the shared axes at the probed SOC (held outside the SOC axis). */
+  private probeRow(v: Float64Array, j: number): number {
+    const at = j * this.axisSoc.length + this.probeIz;
+    if (this.probeHeld) return v[at];
+    return v[at] + this.probeWz * (v[at + 1] - v[at]);
   }
 
   /** R0 + Σ R_k·(1 − a_k) of the direction block at d: the step's resistance without the OCV slope term. */
@@ -362,8 +453,36 @@ export class FastCells {
    * loop in one optimised function).
    */
   linearizeRange(lo: number, hi: number): void {
+    this.linearizeCellsFrom(lo, hi, false);
+  }
+
+  /**
+   * Linearises cells lo … hi−1 that share one bus, each through its series resistance seriesOhm[i] (a parallel
+   * group), choosing each cell's mode from its last current plus deltaA (the expected change): the last mode
+   * while that current stays in its band (see accepts), else modeOf. A cell with disconnected[i] ≠ 0 rests and
+   * conducts nothing. Leaves conductance[i] = 1/(resistance + seriesOhm[i]) (0 when disconnected) and the
+   * group's Σ conductance and Σ conductance·emf in groupG and groupEG, so the bus is V = (I + groupEG) / groupG.
+   */
+  linearizeGroup(
+    lo: number,
+    hi: number,
+    deltaA: number,
+    seriesOhm: Float64Array,
+    disconnected: Uint8Array,
+    conductance: Float64Array,
+  ): void {
+    this.groupDeltaA = deltaA;
+    this.groupSeriesOhm = seriesOhm;
+    this.groupDisconnected = disconnected;
+    this.groupConductance = conductance;
+    this.linearizeCellsFrom(lo, hi, true);
+  }
+
+  private linearizeCellsFrom(lo: number, hi: number, group: boolean): void {
+    this.groupG = 0;
+    this.groupEG = 0;
     // The loop stops at each cell whose cache needs work, which is done here, outside it.
-    for (let i = this.linearizeCells(lo, hi); i < hi; i = this.linearizeCells(i, hi)) {
+    for (let i = this.linearizeCells(lo, hi, group); i < hi; i = this.linearizeCells(i, hi, group)) {
       const dt = this.dt;
       const co = this.co;
       const o = i * this.stride;
@@ -381,7 +500,7 @@ export class FastCells {
    * stale (due for its refresh, or derived for another dt) or whose OCV box it has left. No calls inside: a
    * call, even one never taken, makes V8 re-check every array's type and bounds on every pass of the loop.
    */
-  private linearizeCells(from: number, hi: number): number {
+  private linearizeCells(from: number, hi: number, group: boolean): number {
     const co = this.co;
     const stride = this.stride;
     const dirStride = this.dirStride;
@@ -401,6 +520,16 @@ export class FastCells {
     const refreshLo = this.refreshLo;
     const refreshHi = this.refreshHi;
     const stamp = this.stepNumber;
+    // Group linearisation (see linearizeGroup).
+    const current = this.currentA;
+    const deltaA = this.groupDeltaA;
+    const seriesOhm = this.groupSeriesOhm;
+    const disconnected = this.groupDisconnected;
+    const conductance = this.groupConductance;
+    const band = 2 * this.thresholdA;
+    const threshold = this.thresholdA;
+    let sumG = 0;
+    let sumEG = 0;
     for (let i = from; i < hi; i++) {
       const o = i * stride;
       const z = soc[i];
@@ -412,9 +541,28 @@ export class FastCells {
         z > co[o + Co.Z_HI] ||
         tK < co[o + Co.T_LO] ||
         tK > co[o + Co.T_HI]
-      )
+      ) {
+        this.groupG += sumG;
+        this.groupEG += sumEG;
         return i;
-      const mode = modes[i];
+      }
+      let mode = modes[i];
+      if (group) {
+        // accepts and modeOf, written out.
+        const predicted = current[i] + deltaA;
+        const keep = mode > 0 ? predicted > -band : mode < 0 ? predicted < band : Math.abs(predicted) <= band;
+        mode =
+          disconnected[i] !== 0
+            ? 0
+            : keep
+              ? mode
+              : predicted > threshold
+                ? 1
+                : predicted < -threshold
+                  ? -1
+                  : 0;
+        modes[i] = mode;
+      }
       const od = mode > 0 ? o + Co.DIR + dirStride : o + Co.DIR;
       const slope = co[o + Co.P1] + co[o + Co.P3] * tK;
       let e = co[o + Co.P0] + co[o + Co.P2] * tK + slope * (z - leakA[i] * co[o + Co.DT_INV_Q]);
@@ -426,9 +574,18 @@ export class FastCells {
         }
       }
       if (hasHys) e += co[o + Co.M0] * (mode !== 0 ? mode : sign[i]) + co[o + Co.M] * hys[i];
+      const r = co[od + Dir.RSUM] + slope * co[od + Dir.ZK];
       emf[i] = e;
-      resistance[i] = co[od + Dir.RSUM] + slope * co[od + Dir.ZK];
+      resistance[i] = r;
+      if (group) {
+        const g = disconnected[i] !== 0 ? 0 : 1 / (r + seriesOhm[i]);
+        conductance[i] = g;
+        sumG += g;
+        sumEG += e * g;
+      }
     }
+    this.groupG += sumG;
+    this.groupEG += sumEG;
     return hi;
   }
 
@@ -606,6 +763,10 @@ export class FastCells {
     const thr = this.thresholdA;
     return currentA > thr ? 1 : currentA < -thr ? -1 : 0;
   }
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  return a.length === b.length && a.every((x, k) => x === b[k]);
 }
 
 /** Row j of a table as v = a + b·z over the SOC segment [lo, hi], into out[at], out[at + 1]. */

@@ -415,39 +415,18 @@ export class Pack {
   private linearizePack(stringGuess: number): void {
     const np = this.np;
     const fast = this.fast;
-    const band = 2 * fast.thresholdA;
-    const threshold = fast.thresholdA;
-    const current = this.cellCurrentA;
-    const modes = this.cellMode;
     const openCell = this.openCell;
     const conductance = this.conductance;
     const interconnect = this.interconnectOhm;
-    const emf = this.cells.emf;
-    const resistance = this.cells.resistance;
     let e = 0;
     let r = 0;
     let open = false;
     for (let g = 0; g < this.ns; g++) {
       const delta = (stringGuess - this.groupCurrentA[g] + this.transferInA[g]) / np;
       const base = g * np;
-      const end = base + np;
-      for (let i = base; i < end; i++) {
-        // FastCells.accepts and modeOf, written out.
-        const predicted = current[i] + delta;
-        const last = modes[i];
-        const keep = last > 0 ? predicted > -band : last < 0 ? predicted < band : Math.abs(predicted) <= band;
-        modes[i] =
-          openCell[i] !== 0 ? 0 : keep ? last : predicted > threshold ? 1 : predicted < -threshold ? -1 : 0;
-      }
-      fast.linearizeRange(base, end);
-      let sumG = 0;
-      let sumEG = 0;
-      for (let i = base; i < end; i++) {
-        const gi = openCell[i] !== 0 ? 0 : 1 / (resistance[i] + interconnect[i]);
-        conductance[i] = gi;
-        sumG += gi;
-        sumEG += emf[i] * gi;
-      }
+      fast.linearizeGroup(base, base + np, delta, interconnect, openCell, conductance);
+      const sumG = fast.groupG;
+      const sumEG = fast.groupEG;
       if (sumG === 0) {
         open = true;
         this.groupR[g] = 0;
