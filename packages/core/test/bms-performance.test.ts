@@ -24,6 +24,7 @@ import {
   socAtOcv,
   type Twin,
 } from "../src/index.ts";
+import { cellPackInfo } from "../src/twin/interfaces.ts";
 
 const model = compileCellParams(
   parseCellParams(
@@ -310,4 +311,132 @@ test("a pure temperature gradient (15…40 °C, equal SOC) makes no group bleed"
   assert.ok(spreadOf(phantom) > 2 * threshold, `read at 25 °C the groups seem ${spreadOf(phantom)} apart`);
   assert.ok(spreadOf(levels) < threshold, `read at their temperatures: ${spreadOf(levels)}`);
   assert.equal(bled, 0, `bleed commands: ${bled}`);
+});
+
+test("charging profile: its table, then constant voltage at the setpoint, then complete (0 A) while the baseline would still allow current", () => {
+  const s = scenario({
+    ns: 4,
+    np: 4,
+    soc: 0.85,
+    tempC: 25,
+    stepS: 0.1,
+    phases: [
+      { kind: "rest", durationS: 12 },
+      { kind: "current", currentA: 200, durationS: 3600 },
+    ],
+  });
+  const reasons = new Set<string>();
+  const profile = new Set<string>();
+  let vMax = 0;
+  let completeWithBaselineA = 0;
+  const r = runBmsOnTwin(s, model, {
+    periodS: 0.1,
+    config: config(() => {}, 0.1),
+    stopWhen: (st) => {
+      const L = st.limits;
+      assert.ok(L.chargeCurrentMaxA <= L.baselineChargeA);
+      reasons.add(L.chargeReason);
+      const pr = st.performance?.out.profileReason;
+      if (pr) profile.add(pr);
+      if (st.contactors.mode === "closed") vMax = Math.max(vMax, st.cellVoltageMaxV);
+      if (L.chargeReason === "charge complete") completeWithBaselineA = L.baselineChargeA;
+      return L.chargeReason === "charge complete";
+    },
+  });
+  const cv = r.config.performance.charging.profile?.cvVoltageV ?? Number.NaN;
+  // The profile went from its table to constant voltage (near the top the SOP and the baseline's voltage
+  // derating, both toward the MOL just above the setpoint, often bind first), and its end binds.
+  assert.ok(profile.has("charge table") && profile.has("constant voltage"), [...profile].join(", "));
+  assert.ok(reasons.has("charge table") && reasons.has("charge complete"), [...reasons].join(", "));
+  assert.equal(r.state.commands.limits.chargeCurrentMaxA, 0, "complete: no more charge");
+  assert.ok(completeWithBaselineA > 0, "the baseline alone would still charge");
+  // Measured: the setpoint plus sensor noise and offset.
+  assert.ok(vMax < cv + 0.005, `highest group ${vMax} V against the CV setpoint ${cv} V`);
+});
+
+test("copper cut-off: a deep discharge stops when a group's anode potential passes the threshold, until the pack charges", () => {
+  // The voltage floor set low (as the cut-off guards against) and the threshold at 1.19 V (the anode's rest
+  // potential near 0 % SOC), so the cut-off, not the voltage, ends this discharge.
+  const s = scenario({
+    ns: 4,
+    np: 4,
+    soc: 0.08,
+    tempC: 25,
+    stepS: 0.1,
+    phases: [
+      { kind: "rest", durationS: 12 },
+      { kind: "current", currentA: -200, durationS: 900 },
+      { kind: "current", currentA: 20, durationS: 30 },
+    ],
+  });
+  let tripAt = Number.NaN;
+  let tripBaselineA = 0;
+  let heldWhileDischarging = true;
+  let released = false;
+  runBmsOnTwin(s, model, {
+    periodS: 0.1,
+    config: config((f) => {
+      f.limits.cellVoltageLow = { mol: 2.1, rsl: 2.0, msl: 1.9, tripMargin: 0.015, hysteresis: 0.05 };
+      perf(f).thermal.coldDerating.enabled = false;
+      perf(f).charging.copperCutoff.thresholdV = 1.19;
+    }, 0.1),
+    stopWhen: (st, t) => {
+      const o = st.performance?.out;
+      assert.ok(o);
+      if (Number.isNaN(tripAt) && o.copperTrippedGroup >= 0) {
+        tripAt = t;
+        tripBaselineA = st.limits.baselineDischargeA;
+        assert.equal(st.limits.dischargeCurrentMaxA, 0);
+        assert.equal(st.limits.dischargeReason, "copper dissolution");
+        const phi = st.performance?.copper?.potentialV[o.copperTrippedGroup] ?? 0;
+        assert.ok(phi > 1.19, `anode at ${phi} V`);
+      }
+      if (!Number.isNaN(tripAt) && t < 12 + 900 && st.limits.dischargeCurrentMaxA > 0)
+        heldWhileDischarging = false;
+      if (!Number.isNaN(tripAt) && t > 12 + 910 && o.copperTrippedGroup < 0) released = true;
+      return false;
+    },
+  });
+  assert.ok(tripAt > 12, `tripped at ${tripAt} s`);
+  assert.ok(tripBaselineA > 0, "the baseline alone would have gone on");
+  assert.ok(heldWhileDischarging, "latched while the pack rests after the trip");
+  assert.ok(released, "released once the pack charges");
+});
+
+test("the performance section is validated: field, value and allowed range; a function needs the cell model (and an anode curve where it reads one)", () => {
+  const pack: PackInfo = {
+    seriesGroups: 4,
+    parallelCells: 2,
+    ...cellPackInfo(model),
+    tempSensors: [{ group: 0, cell: 0 }],
+    transferConverters: 0,
+    bleedOhm: 33,
+    samplePeriodS: 0.01,
+  };
+  const file = defaultBmsConfigFile(pack, model);
+  const bad = structuredClone(file);
+  perf(bad).sop.horizonS = 0;
+  perf(bad).balancing.passive.maxSimultaneous = 1.5;
+  perf(bad).thermal.cooling.delayS = -1;
+  assert.throws(
+    () => parseBmsConfig(bad),
+    (e: Error) =>
+      /performance\.sop\.horizonS[^\n]*0/.test(e.message) &&
+      /performance\.balancing\.passive\.maxSimultaneous[^\n]*1\.5/.test(e.message) &&
+      /performance\.thermal\.cooling\.delayS[^\n]*-1/.test(e.message),
+  );
+  assert.throws(() => compileBmsConfig(file), /performance\.sop\.enabled[^\n]*cell model/);
+  // A cell without an anode curve: the default leaves plating and the copper cut-off off; switched on, refused.
+  const plain = { ...model, anode: null };
+  const noAnode = defaultBmsConfigFile(pack, plain);
+  assert.equal(perf(noAnode).charging.copperCutoff.enabled, false);
+  assert.equal(perf(noAnode).charging.profile.plating, undefined);
+  perf(noAnode).charging.copperCutoff.enabled = true;
+  assert.throws(
+    () => compileBmsConfig(noAnode, plain),
+    /performance\.charging\.copperCutoff\.enabled[^\n]*anode/,
+  );
+  // Off, the controller is the baseline: no performance state at all.
+  const off = compileBmsConfig(defaultBmsConfigFile(pack, model, { performance: false }));
+  assert.equal(off.performance.sop.enabled, false);
 });

@@ -297,6 +297,12 @@ const performanceSchema = object({
     energyRateC: number({ gt: 0, max: 10 }),
     /** …recomputed this often, s (it integrates every group's voltage curve: the costliest function here). */
     energyEveryS: number({ gt: 0, max: 3600 }),
+    /** What the estimator is told about the pack-current sensor (A, pack level; shared by the Np cells) and the
+     *  rest-voltage model error, V (the group-voltage noise is `plausibility.voltageNoiseV`). */
+    currentNoiseA: number({ min: 0 }),
+    currentOffsetA: number({ min: 0 }),
+    currentGainError: number({ min: 0, max: 0.5 }),
+    modelErrorV: number({ gt: 0, max: 0.5 }),
   }),
 });
 
@@ -539,7 +545,16 @@ export interface PerformanceConfig {
     copperCutoff: { enabled: boolean; thresholdV: number; anodeShare: number };
   };
   balancing: { enabled: boolean; passive: PassiveBalancingConfig | null };
-  health: { enabled: boolean; minSocSwing: number; energyRateC: number; energyEveryS: number };
+  health: {
+    enabled: boolean;
+    minSocSwing: number;
+    energyRateC: number;
+    energyEveryS: number;
+    currentNoiseA: number;
+    currentOffsetA: number;
+    currentGainError: number;
+    modelErrorV: number;
+  };
 }
 
 /** Every performance function off: the baseline controller. */
@@ -556,7 +571,16 @@ const PERFORMANCE_OFF: PerformanceConfig = {
     copperCutoff: { enabled: false, thresholdV: DEFAULT_COPPER_CUTOFF_V, anodeShare: DEFAULT_ANODE_SHARE },
   },
   balancing: { enabled: false, passive: null },
-  health: { enabled: false, minSocSwing: 0.1, energyRateC: 1 / 3, energyEveryS: 10 },
+  health: {
+    enabled: false,
+    minSocSwing: 0.1,
+    energyRateC: 1 / 3,
+    energyEveryS: 30,
+    currentNoiseA: 0,
+    currentOffsetA: 0,
+    currentGainError: 0,
+    modelErrorV: 0.01,
+  },
 };
 
 /** Compiles the performance section for `model`; an enabled function without a model (or anode curve) is an error. */
@@ -1154,6 +1178,7 @@ export function defaultBmsConfigFile(
       voltageHighMol: round(vMax - 0.05),
       balanceMinV: round(vMin + 0.8),
       restCurrentA: round(Math.max(noiseCurrentA, packCapacityAh / 100)),
+      noiseCurrentA,
     }),
   };
   return parseBmsConfig(file, `default BMS configuration for ${model.name}`);
@@ -1175,6 +1200,7 @@ function defaultPerformance(
     voltageHighMol: number;
     balanceMinV: number;
     restCurrentA: number;
+    noiseCurrentA: number;
   },
 ) {
   const th = model.thermal;
@@ -1243,7 +1269,17 @@ function defaultPerformance(
         currentMaxA: round(pack.parallelCells * pack.cellChargeCurrentMaxA),
       },
     },
-    health: { enabled: on, minSocSwing: 0.1, energyRateC: round(1 / 3), energyEveryS: 30 },
+    // The current sensor of the default: noise and offset as the rest threshold assumes, 0.5 % gain.
+    health: {
+      enabled: on,
+      minSocSwing: 0.1,
+      energyRateC: round(1 / 3),
+      energyEveryS: 30,
+      currentNoiseA: round(k.noiseCurrentA),
+      currentOffsetA: round(k.noiseCurrentA / 2),
+      currentGainError: 0.005,
+      modelErrorV: 0.01,
+    },
   };
 }
 

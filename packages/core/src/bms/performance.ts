@@ -302,7 +302,13 @@ export class BmsPerformance {
             new CellHealthEstimator(model, {
               initialSoc: Math.min(1, Math.max(0, z)),
               minSocSwing: p.health.minSocSwing,
-              tuning: { voltageNoiseV: Math.max(this.config.plausibility.voltageNoiseV, 1e-4) },
+              tuning: {
+                voltageNoiseV: Math.max(this.config.plausibility.voltageNoiseV, 1e-4),
+                modelErrorV: p.health.modelErrorV,
+                currentNoiseA: p.health.currentNoiseA / np,
+                currentOffsetA: p.health.currentOffsetA / np,
+                currentGainError: p.health.currentGainError,
+              },
             }),
         );
       } else if (dtS > 0) {
