@@ -244,12 +244,13 @@ export class FastCells {
   }
 
   /** Re-derives cell i's cached resistances, capacitances and hysteresis magnitudes at its present state. */
-  private refresh(i: number, dt: number): void {
+  private refresh(i: number): void {
+    const dt = this.dt;
     const m = this.model;
     const c = this.cells;
     const co = this.co;
     const o = i * this.stride;
-    this.probe(c.soc[i], c.tCellK[i]);
+    this.probe(i);
     const rs = c.resistanceScale[i];
     const invQ = 1 / (this.capacityAs * c.capacityScale[i]);
     co[o + Co.INV_Q] = invQ;
@@ -268,7 +269,7 @@ export class FastCells {
       const at = Dir.BRANCHES + Br.SIZE * k;
       this.branch(dis + at, rd, cap, dt);
       if (b.r.isSplit) this.branch(chg + at, this.param(b.r.charge) * rs, cap, dt);
-      else co.copyWithin(chg + at, dis + at, dis + at + Br.SIZE);
+      else for (let b = 0; b < Br.SIZE; b++) co[chg + at + b] = co[dis + at + b];
     }
     co[dis + Dir.RSUM] = this.stepResistance(dis);
     co[chg + Dir.RSUM] = this.stepResistance(chg);
@@ -285,7 +286,9 @@ export class FastCells {
    * Finds where (z, T) falls on the axes most parameter tables share (the R0 table's): what Table.at finds for
    * each table, found once per refresh. param then evaluates any table as Table.at does.
    */
-  private probe(z: number, tK: number): void {
+  private probe(i: number): void {
+    const z = this.soc[i];
+    const tK = this.tCellK[i];
     this.probeZ = z;
     this.probeT = tK;
     const s = this.axisSoc;
@@ -487,7 +490,7 @@ export class FastCells {
       const co = this.co;
       const o = i * this.stride;
       const inWindow = i >= this.refreshLo && i < this.refreshHi;
-      if (co[o + Co.DT] !== dt || (inWindow && co[o + Co.STAMP] !== this.stepNumber)) this.refresh(i, dt);
+      if (co[o + Co.DT] !== dt || (inWindow && co[o + Co.STAMP] !== this.stepNumber)) this.refresh(i);
       const z = this.soc[i];
       const tK = this.tCellK[i];
       if (z < co[o + Co.Z_LO] || z > co[o + Co.Z_HI] || tK < co[o + Co.T_LO] || tK > co[o + Co.T_HI])
