@@ -39,6 +39,7 @@ interface FitOptions extends ColumnOptions {
   referenceCurrent?: number;
   slowRc: boolean;
   wholeTest: boolean;
+  longRc?: boolean;
   ahCol?: string;
   ahFromFull?: boolean;
   untilEmpty?: boolean;
@@ -89,6 +90,10 @@ export function registerFit(program: Command): void {
         numberArg("--reference-current", 1e-6, 1e6),
       )
       .option("--no-slow-rc", "do not add a slow RC pair from the relaxation after long steps")
+      .option(
+        "--long-rc",
+        "whole-test refinement with a pair slower than the slow pair (the fastest pulse pair folded into R0)",
+      )
       .option(
         "--no-whole-test",
         "keep the per-pulse tables (no refinement over the whole tests: pulses, long discharges, rests)",
@@ -161,6 +166,7 @@ export function registerFit(program: Command): void {
       referenceCurrentA: o.referenceCurrent,
       slowRc: o.slowRc,
       wholeTest: o.wholeTest,
+      longRc: o.longRc,
       base,
       provenance: {
         tool: "coxswain fit",

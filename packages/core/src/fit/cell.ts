@@ -59,6 +59,12 @@ export interface FitInput {
   rcPairs?: number;
   /** Add a slow RC pair from the relaxation after long constant-current steps when the tests have them (default true). */
   slowRc?: boolean;
+  /**
+   * With the slow pair and the whole-test refinement: give the refinement a pair slower still (τ starting at the
+   * period of the tests' SOC steps), folding the fastest pulse pair into R0 when all three slots are taken
+   * (default false: see docs/fit.md for what it gains and costs on the Panasonic cell).
+   */
+  longRc?: boolean;
   detect?: Partial<DetectOptions>;
   /**
    * Refine the resistance tables of each temperature over the whole tests (pulses, long discharges, rests) after
@@ -82,6 +88,8 @@ export interface TemperatureFit {
   restPoints: { soc: number; voltageV: number; direction: number }[];
   /** The final discharge to cut-off as an OCV estimate below the lowest rest (see finalDischargeTail). */
   tail: { soc: number[]; voltageV: number[] } | null;
+  /** Median time from one long step's start to the next (the period of an HPPC's SOC steps), s. */
+  longStepPeriodS: number | null;
   /** The tests of this temperature on their own time bases (shared amp-hour counters merged). */
   timelines: TestTimeline[];
   /** Weighted RMS voltage error over the whole tests before and after the refinement, V. */
@@ -286,6 +294,7 @@ export function fitCell(input: FitInput): FitResult {
       return {
         tempC: sig(c.reduce((a, s) => a + s.nominal, 0) / c.length, 3),
         tail: finalDischargeTail(c, detect.restCurrentA),
+        longStepPeriodS: stepPeriod(c.map((s) => s.long.map((l) => s.series.timeS[l.first]))),
         timelines: testTimelines(
           c.map((s) => ({ series: s.series, tempK: s.data.tempK, soc: s.data.soc })),
           capacityAh,
@@ -514,6 +523,7 @@ export function fitCell(input: FitInput): FitResult {
       : { soc: Array.from(baseSoc, (z) => sig(z)), voltageV: Array.from(ocvRows[0], (v) => sig(v)) };
 
   const refineWhole = (input.wholeTest ?? true) && !split;
+  const longRc = refineWhole && useSlow && (input.longRc ?? false);
   if ((input.wholeTest ?? true) && split)
     warnings.push(
       "separate charge and discharge tables: the whole-test refinement is not done (it refines one table per temperature)",
@@ -542,7 +552,7 @@ export function fitCell(input: FitInput): FitResult {
     provenance: {
       ...((input.base.provenance as Record<string, unknown>) ?? {}),
       ...input.provenance,
-      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level)${refineWhole ? ", then every table of each temperature refined by Levenberg–Marquardt on the simulated voltage over the whole tests" : ""}; Arrhenius extrapolation in temperature`,
+      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level)${refineWhole ? `, then every table of each temperature refined by Levenberg–Marquardt on the simulated voltage over the whole tests${longRc ? " (with the fastest pulse pair folded into R0 and a pair slower than the slow one)" : ""}` : ""}; Arrhenius extrapolation in temperature`,
       capacityScaleAh: sig(capacityAh),
       measuredCapacitiesAh: capacities.map((c) => ({
         // The file's name only (no folder, no .gz), so that a set fitted from copies compares equal.
@@ -586,7 +596,8 @@ export function fitCell(input: FitInput): FitResult {
       "fitted set without resistances",
     );
     const refined = temperatures.map((t, i) => {
-      const r = refineOnWholeTests(t.timelines, baseModel, pulseRows[i], {
+      const init = longRc ? withLongPair(pulseRows[i], grid, t.longStepPeriodS) : pulseRows[i];
+      const r = refineOnWholeTests(t.timelines, baseModel, init, {
         grid,
         tempC: t.tempC,
         arrheniusEa,
@@ -714,4 +725,27 @@ function finalDischargeTail(
     if (!best || out.soc[out.soc.length - 1] < best.soc[best.soc.length - 1]) best = out;
   }
   return best;
+}
+
+/** Median time between the starts of consecutive long steps of each test (null with fewer than two). */
+function stepPeriod(startsPerTest: number[][]): number | null {
+  const gaps = startsPerTest.flatMap((ts) => ts.slice(1).map((t, k) => t - ts[k]));
+  return gaps.length ? median(gaps) : null;
+}
+
+/**
+ * The refinement's starting tables with a pair slower than the slow pair: drive cycles load the cell for hours,
+ * the HPPC for minutes between long rests, and a pair of the SOC-step period carries polarisation from one step
+ * into the next. It starts at the slow pair's resistance and a time constant of that period (ten times the slow
+ * pair's without one). When the three slots the model allows are taken, the fastest pulse pair (τ of about a
+ * second: a resistance at the 1-s steps of drive cycles and BMS data) is folded into R0 to make room.
+ */
+function withLongPair(row: ResistanceRow, grid: readonly number[], periodS: number | null): ResistanceRow {
+  const slow = row.rc[row.rc.length - 1];
+  const tau = periodS ?? 10 * median(slow.tau);
+  const full = row.rc.length >= 3;
+  return {
+    r0: full ? row.r0.map((v, k) => v + row.rc[0].r[k]) : [...row.r0],
+    rc: [...(full ? row.rc.slice(1) : row.rc), { r: [...slow.r], tau: grid.map(() => tau) }],
+  };
 }
