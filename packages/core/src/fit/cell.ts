@@ -13,6 +13,8 @@
  *    did between the OCV test and the pulse tests), giving an OCV table over SOC × temperature.
  * 6. An Arrhenius activation energy from the temperature dependence of the total resistance extrapolates the
  *    resistances beyond the measured temperatures and fills rows between them.
+ * 7. The resistance tables of each temperature are refined over the whole tests of that temperature (whole.ts):
+ *    the per-pulse values are the start and a weak prior.
  */
 import { type CellParamsFile, loadCellModel } from "../cell/params.ts";
 import { interp1 } from "../math/interp.ts";

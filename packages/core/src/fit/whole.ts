@@ -16,7 +16,7 @@ import type { CellModel } from "../cell/params.ts";
 import { simulateCell } from "../cell/simulate.ts";
 import { findInterval } from "../math/interp.ts";
 import { levenbergMarquardt } from "../math/lm.ts";
-import { celsiusToKelvin, GAS_CONSTANT } from "../units.ts";
+import { celsiusToKelvin, GAS_CONSTANT, SECONDS_PER_HOUR } from "../units.ts";
 import type { FitSeries } from "./series.ts";
 
 /** One continuous test record: rows on one time base, SOC from the counter. */
@@ -59,8 +59,9 @@ function rowsOf(s: FitSeries, tempK: ArrayLike<number>): Row[] {
  * Puts the files of one test that share an amp-hour counter (`chargeFromFullAh` set) onto one time base: the file
  * with the most rows keeps its times, and each piece of another file (split where its own time jumps by more than
  * SHARED_GAP_S) goes into the gap of the main file whose counter range holds it, placed so that the charge its
- * first row carries has flowed since the main file's last row before the gap. Files without a shared counter stay
- * timelines of their own.
+ * first row carries has flowed since the main file's last row before the gap. Files without a shared counter, and
+ * pieces that fit no gap (the matching assumes a test that only discharges, like an HPPC), stay timelines of their
+ * own, starting relaxed.
  */
 export function testTimelines(
   tests: { series: FitSeries; tempK: ArrayLike<number>; soc: ArrayLike<number> }[],
@@ -108,7 +109,7 @@ export function testTimelines(
         const before = mainRows[kb];
         const resume = kb + 1 < mainRows.length ? mainRows[kb + 1].t : Number.POSITIVE_INFINITY;
         const i0 = rows[s].i;
-        const lead = i0 !== 0 ? Math.max(0, ((a0 - before.ah) * 3600) / i0) : 1;
+        const lead = i0 !== 0 ? Math.max(0, ((a0 - before.ah) * SECONDS_PER_HOUR) / i0) : 1;
         const offset = before.t + lead - rows[s].t;
         for (let k = s; k <= e; k++) {
           const t = rows[k].t + offset;
@@ -176,6 +177,7 @@ export function refineOnWholeTests(
 ): RefineResult {
   const grid = Float64Array.from(o.grid);
   const g = grid.length;
+  if (g < 2) throw new Error(`whole-test refinement: the SOC grid needs at least 2 points (got ${g})`);
   const nRc = init.rc.length;
   // Curves of g grid values: ln R0, then ln R_k and ln τ_k per pair.
   const nCurves = 1 + 2 * nRc;
