@@ -74,17 +74,25 @@ function runTwin(seed: number): GroupResult[] {
     twin.pack.fast.invalidate(i);
   }
   // The BMS is told its sensors (1 mV voltage noise, the current sensor above) and that the twin's cells follow its
-  // OCV table and hysteresis law (rest-voltage model error 2 mV: sensor offsets and incomplete relaxation; the
-  // hysteresis voltage known to 10 %).
+  // OCV table (rest-voltage model error 2 mV: sensor offsets and incomplete relaxation), its hysteresis law to the
+  // default 30 % (in a parallel group the cells' charge exchange at rest moves them off their branches, so the
+  // group's hysteresis voltage at rest is not known better), and its resistances to 5 % once the R0 multiplier
+  // is applied (the twin's cells spread by 2 %, and its ageing scales every resistance alike).
   const tuning = {
     voltageNoiseV: 0.001,
     modelErrorV: 0.002,
     currentNoiseA: 0.01 / NP,
     currentOffsetA: 0.005 / NP,
     currentGainError: 0.001,
-    hysteresisErrorFraction: 0.1,
   };
-  const groups = [0, 1, 2].map(() => new CellHealthEstimator(model, { initialSoc: 0.9, tuning }));
+  const groups = [0, 1, 2].map(
+    () =>
+      new CellHealthEstimator(model, {
+        initialSoc: 0.9,
+        tuning,
+        loadedReadings: { overpotentialErrorFraction: 0.05 },
+      }),
+  );
   let last = 0;
   while (!twin.done) {
     twin.advance(1);
@@ -114,8 +122,10 @@ function runTwin(seed: number): GroupResult[] {
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
-// Seed 11 is the scenario this test was written with; seed 2 a second draw of cells and sensors.
-for (const seed of [11, 2])
+// Seed 11 is the scenario this test was written with; seed 2 a second draw of cells and sensors; seed 6 draws a
+// group whose two cells differ by 1.7 % in capacity (and in resistance): from its rest readings alone its capacity
+// came out 2 % high (docs/estimation.md), and the readings under the constant-current charge bring it back.
+for (const seed of [11, 2, 6])
   test(`health on the twin (seed ${seed}): every group's capacity within 1 % and R0 within 5 % after 10 partial cycles`, () => {
     for (const [g, r] of runTwin(seed).entries()) {
       const qErr = r.capacityAh / r.trueCapacityAh - 1;
@@ -124,6 +134,8 @@ for (const seed of [11, 2])
         Math.abs(qErr) < 0.01,
         `group ${g}: capacity ${r.capacityAh} vs ${r.trueCapacityAh} (${pct(qErr)})`,
       );
+      // The σ must cover the error (it counts the readings' shared errors as shared, so it does not shrink with
+      // the number of samples).
       assert.ok(Math.abs(r.capacityAh - r.trueCapacityAh) < 2 * r.sigmaAh, `group ${g}: σ ${r.sigmaAh}`);
       assert.ok(
         Math.abs(rErr) < 0.05,
@@ -131,16 +143,3 @@ for (const seed of [11, 2])
       );
     }
   });
-
-// Seed 6 draws a group whose two cells differ by 1.7 % in capacity (and in resistance): at rest they exchange
-// charge, which moves one cell off its hysteresis branch, so the group's rest voltage follows the other cell and
-// every rest reading is pulled towards the middle of the hysteresis band. The group-level model cannot see this
-// (docs/estimation.md, "Limits"), and that group's capacity is 2 % high. What the estimator must do then is say so:
-// its σ, which counts the rest readings' shared errors as shared, must cover the error on every group.
-test("health on the twin (seed 6): the capacity σ covers the error of a group whose cells differ", () => {
-  for (const [g, r] of runTwin(6).entries())
-    assert.ok(
-      Math.abs(r.capacityAh - r.trueCapacityAh) < 2 * r.sigmaAh,
-      `group ${g}: capacity ${r.capacityAh} ± ${r.sigmaAh} vs ${r.trueCapacityAh}`,
-    );
-});

@@ -3,9 +3,13 @@ import { test } from "node:test";
 import { CellArray } from "../src/cell/model.ts";
 import {
   CapacityEstimator,
+  type CapacitySample,
   CellHealthEstimator,
+  CoulombCounter,
+  LoadedOcvReadings,
   packRemainingEnergy,
   remainingEnergy,
+  resolveTuning,
 } from "../src/estimate/index.ts";
 import { Rng } from "../src/random.ts";
 import { testCell } from "./fixtures.ts";
@@ -89,6 +93,50 @@ test("capacity: a SOC error shared by every sample does not average out, and the
       }),
     /dSocSystematicSigma must be in \[0, dSocSigma/,
   );
+});
+
+test("loaded readings: a constant-current stretch gives charge / ΔSOC = capacity, its σ covering a wrong resistance", () => {
+  // An aged cell (0.9 × capacity, 1.25 × every resistance) rests, then discharges at 1 A for 100 min. The readings
+  // under load, with the overpotential removed at the right multiplier, must give the capacity to within the
+  // noise; with the multiplier of a new cell (1) they are off, and the σ from overpotentialErrorFraction = 0.25
+  // must cover that.
+  for (const [scale, bound] of [
+    [1.25, 0.003],
+    [1, Number.NaN],
+  ] as const) {
+    const rng = new Rng(5);
+    const cell = new CellArray(model, 1, { soc: 0.95, tempK: 298.15 });
+    cell.capacityScale[0] = 0.9;
+    cell.resistanceScale[0] = 1.25;
+    const tuning = resolveTuning(model, { voltageNoiseV: 0.002, currentNoiseA: 0.01, modelErrorV: 0.001 });
+    const counter = new CoulombCounter(model, { soc: 0.95, tuning });
+    const loaded = new LoadedOcvReadings(model, tuning, { overpotentialErrorFraction: 0.25 });
+    let sample: CapacitySample | null = null;
+    const run = (i: number, seconds: number) => {
+      for (let k = 0; k < seconds; k++) {
+        const v = cell.step(0, i, 1) + rng.normal(0, 0.002);
+        const iMeas = i + rng.normal(0, 0.01);
+        counter.step(1, iMeas, v, 298.15);
+        sample = loaded.step(1, iMeas, v, 298.15, counter, scale) ?? sample;
+      }
+    };
+    run(0, 600);
+    run(-1, 6000);
+    run(0, 60);
+    assert.ok(sample, "no sample from the stretch");
+    const s: CapacitySample = sample;
+    const q = s.chargeAh / s.dSoc;
+    const err = q / (0.9 * model.capacityAh) - 1;
+    if (Number.isFinite(bound))
+      assert.ok(Math.abs(err) < bound, `capacity ${q} (${(err * 100).toFixed(2)} %)`);
+    else assert.ok(Math.abs(err) > 0.003, `a wrong multiplier should show: ${(err * 100).toFixed(2)} %`);
+    // The SOC change's σ covers its error (the true change is the charge over the true capacity).
+    const dSocTrue = s.chargeAh / (0.9 * model.capacityAh);
+    assert.ok(
+      Math.abs(s.dSoc - dSocTrue) < 2 * s.dSocSigma,
+      `ΔSOC ${s.dSoc} vs ${dSocTrue} ± ${s.dSocSigma}`,
+    );
+  }
 });
 
 /**

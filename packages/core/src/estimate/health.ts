@@ -8,6 +8,7 @@ import { CapacityEstimator, type CapacityMethod } from "./capacity.ts";
 import { CoulombCounter } from "./coulomb.ts";
 import { SocEkf } from "./ekf.ts";
 import { remainingEnergy, type StateOfHealth, stateOfHealth } from "./energy.ts";
+import { LoadedOcvReadings, type LoadedReadingOptions } from "./loaded.ts";
 import { ResistanceEstimator } from "./resistance.ts";
 import type { FilterTuning } from "./tuning.ts";
 
@@ -17,6 +18,11 @@ export interface HealthEstimatorOptions {
   tuning?: Partial<FilterTuning>;
   /** Smallest SOC swing between two rests that makes a capacity sample (default 0.1). */
   minSocSwing?: number;
+  /**
+   * Capacity samples also from long constant-current stretches (loaded.ts); false turns them off. The options set
+   * how well the overpotential is known once the R0 multiplier is applied.
+   */
+  loadedReadings?: boolean | LoadedReadingOptions;
 }
 
 export class CellHealthEstimator {
@@ -26,6 +32,7 @@ export class CellHealthEstimator {
   readonly resistance: ResistanceEstimator;
   readonly capacity: CapacityEstimator;
   private readonly minSwing: number;
+  private readonly loaded: LoadedOcvReadings | null;
   private restsSeen = 0;
   private anchor: {
     soc: number;
@@ -45,6 +52,8 @@ export class CellHealthEstimator {
       nominalAh: model.capacityAh,
     });
     this.minSwing = o.minSocSwing ?? 0.1;
+    const l = o.loadedReadings ?? true;
+    this.loaded = l === false ? null : new LoadedOcvReadings(model, this.soc.tuning, l === true ? {} : l);
   }
 
   step(dt: number, currentA: number, voltageV: number, tempK: number): void {
@@ -58,6 +67,8 @@ export class CellHealthEstimator {
       this.resistance.update(voltageV, nonOhmic, r0Set * currentA);
     }
     this.counter.step(dt, currentA, voltageV, tempK);
+    const loaded = this.loaded?.step(dt, currentA, voltageV, tempK, this.counter, this.resistance.scale);
+    if (loaded && Math.abs(loaded.dSoc) >= this.minSwing) this.capacity.add(loaded);
     const rest = this.counter.lastRest;
     if (rest.count !== this.restsSeen) {
       this.restsSeen = rest.count;

@@ -6,6 +6,7 @@ export * from "./ekf.ts";
 export * from "./energy.ts";
 export * from "./filter.ts";
 export * from "./health.ts";
+export * from "./loaded.ts";
 export * from "./pack.ts";
 export * from "./plausibility.ts";
 export * from "./resistance.ts";
