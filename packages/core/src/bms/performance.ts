@@ -28,6 +28,9 @@ import { SECONDS_PER_HOUR } from "../units.ts";
 import type { BmsConfig } from "./config.ts";
 import type { HostLimitState, LimitReason } from "./limits.ts";
 
+/** Lower than the limit beyond rounding (NaN, an unknown value, never is). */
+const below = (x: number, limit: number) => x < limit * (1 - 1e-9);
+
 /** Frames averaged for the start SOC. */
 const START_FRAMES = 10;
 
@@ -241,26 +244,33 @@ export class BmsPerformance {
       // The BMS measures no ambient: the coolant inlet stands in for it (and for itself when unknown).
       const inlet = m.coolantInletK.valid ? m.coolantInletK.value : hot;
       cool.update(timeS, hot, cold, inlet, inlet, lim.heatW, this.cellOhm * iMax * iMax);
-      o.coolingFlow = cool.flow;
+      // While it heats, the cooling decision adds a little flow to carry the heat to the cells; a heater that
+      // warms the coolant (as the twin's does when it flows) would then heat the first groups of the loop far
+      // more than the last (a temperature-deviation alarm in a −10 °C drive). The flow here is for
+      // cooling only: with the pump off the heater warms every plate alike.
+      o.coolingFlow = cool.heaterW > 0 ? 0 : cool.flow;
       o.heaterW = cool.heaterW * np * this.pack.seriesGroups;
     }
   }
 
-  /** Tightens the host current limits (already the baseline's) and names what binds. */
+  /**
+   * Tightens the host current limits (already the baseline's) and names what binds. A limit equal to the
+   * baseline's (the SOP's current window is the same MOL fraction) leaves the baseline's reason.
+   */
   applyLimits(L: HostLimitState): void {
     if (!this.ready) return;
     const o = this.out;
     if (this.config.performance.sop.enabled) {
-      if (o.sopChargeA < L.chargeCurrentMaxA) {
+      if (below(o.sopChargeA, L.chargeCurrentMaxA)) {
         L.chargeCurrentMaxA = o.sopChargeA;
         L.chargeReason = o.sopChargeReason ?? L.chargeReason;
       }
-      if (o.sopDischargeA < L.dischargeCurrentMaxA) {
+      if (below(o.sopDischargeA, L.dischargeCurrentMaxA)) {
         L.dischargeCurrentMaxA = o.sopDischargeA;
         L.dischargeReason = o.sopDischargeReason ?? L.dischargeReason;
       }
     }
-    if (this.charging && o.profileChargeA < L.chargeCurrentMaxA) {
+    if (this.charging && below(o.profileChargeA, L.chargeCurrentMaxA)) {
       L.chargeCurrentMaxA = o.profileChargeA;
       L.chargeReason = o.profileReason ?? L.chargeReason;
     }
