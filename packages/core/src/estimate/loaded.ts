@@ -32,7 +32,6 @@ interface Window {
   chargeAh: number;
   chargeVar: number;
   overpotentialV: number;
-  soc: number;
   tempK: number;
 }
 
@@ -42,11 +41,10 @@ const emptyWindow = (): Window => ({
   chargeAh: 0,
   chargeVar: 0,
   overpotentialV: 0,
-  soc: 0,
   tempK: 0,
 });
-/** Values kept per sample in the ring: u, charge, its variance, overpotential, SOC, temperature. */
-const FIELDS = 6;
+/** Values kept per sample in the ring: u, charge, its variance, overpotential, temperature. */
+const FIELDS = 5;
 
 export class LoadedOcvReadings {
   private readonly model: CellModel;
@@ -149,7 +147,6 @@ export class LoadedOcvReadings {
       f.chargeAh += counter.chargeAh;
       f.chargeVar += counter.chargeVarianceAh2;
       f.overpotentialV += overpotential;
-      f.soc += z;
       f.tempK += tempK;
       return null;
     }
@@ -161,8 +158,7 @@ export class LoadedOcvReadings {
     r[o + 1] = counter.chargeAh;
     r[o + 2] = counter.chargeVarianceAh2;
     r[o + 3] = overpotential;
-    r[o + 4] = z;
-    r[o + 5] = tempK;
+    r[o + 4] = tempK;
     this.ringAt = (this.ringAt + 1) % this.ringLength;
     this.ringN = Math.min(this.ringN + 1, this.ringLength);
     return null;
@@ -179,8 +175,7 @@ export class LoadedOcvReadings {
       last.chargeAh += this.ring[o + 1];
       last.chargeVar += this.ring[o + 2];
       last.overpotentialV += this.ring[o + 3];
-      last.soc += this.ring[o + 4];
-      last.tempK += this.ring[o + 5];
+      last.tempK += this.ring[o + 4];
     }
     const a = this.reading(this.first);
     const b = this.reading(last);
