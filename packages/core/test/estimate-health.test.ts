@@ -82,6 +82,25 @@ test("capacity: a SOC error shared by every sample does not average out, and the
       `${method}: σ ${est.sigmaAh}`,
     );
   }
+  // Half the samples from another source: the two halves' shared errors are independent, so the shared σ is
+  // 1/√2 of what one source would give.
+  const two = new CapacityEstimator({ method: "wtls", nominalAh: 2.5, forgetting: 1 });
+  const one = new CapacityEstimator({ method: "wtls", nominalAh: 2.5, forgetting: 1 });
+  for (let i = 0; i < 200; i++) {
+    const s = {
+      dSoc: 0.4,
+      dSocSigma: 0.01,
+      dSocSystematicSigma: beta,
+      chargeAh: q * 0.4,
+      chargeSigmaAh: 0.005,
+    };
+    one.add(s);
+    two.add({ ...s, source: i % 2 === 0 ? "rest" : "load" });
+  }
+  assert.ok(
+    Math.abs(two.systematicSigmaAh / (one.systematicSigmaAh / Math.SQRT2) - 1) < 1e-9,
+    `${two.systematicSigmaAh} vs ${one.systematicSigmaAh} / √2`,
+  );
   assert.throws(
     () =>
       new CapacityEstimator({ method: "awtls", nominalAh: 3 }).add({

@@ -31,6 +31,11 @@ export interface CapacitySample {
    * average out over samples, so it bounds how well Q can be known however many samples arrive (default 0).
    */
   dSocSystematicSigma?: number;
+  /**
+   * Which kind of reading the sample comes from (default "rest"): shared errors repeat among samples of one
+   * source but are independent between sources (a hysteresis error at rest, an overpotential error under load).
+   */
+  source?: string;
 }
 
 export interface CapacityEstimatorOptions {
@@ -60,11 +65,11 @@ export class CapacityEstimator {
   private c4 = 0;
   private c5 = 0;
   private c6 = 0;
-  // Weighted sums for the shared-error bound: Σ w·|x|·σ_sys and Σ w·x² (w the sample's TLS weight, forgotten
-  // like the samples).
   /** σ from the cost's curvature alone. */
   private randomSigmaAh: number;
-  private sysNum = 0;
+  // Weighted sums for the shared-error bound: Σ w·|x|·σ_sys per source and Σ w·x² over all samples (w the
+  // sample's TLS weight; forgotten like the samples).
+  private readonly sysNum = new Map<string, number>();
   private sysDen = 0;
   // wtls kept samples (x, y, σx², σy², weight).
   private readonly kept: { x: number; y: number; vx: number; vy: number; w: number }[] = [];
@@ -97,7 +102,10 @@ export class CapacityEstimator {
     // σ_sys and the sign that shrinks |x| (as a hysteresis error does on both ends of every swing).
     const q0 = this.capacityAh;
     const w = 1 / (s.chargeSigmaAh ** 2 + q0 * q0 * s.dSocSigma ** 2);
-    this.sysNum = this.gamma * this.sysNum + w * Math.abs(s.dSoc) * sys;
+    const source = s.source ?? "rest";
+    if (!this.sysNum.has(source)) this.sysNum.set(source, 0);
+    for (const [k, v] of this.sysNum)
+      this.sysNum.set(k, this.gamma * v + (k === source ? w * Math.abs(s.dSoc) * sys : 0));
     this.sysDen = this.gamma * this.sysDen + w * s.dSoc * s.dSoc;
     this.addRaw(s.dSoc, s.dSocSigma ** 2, s.chargeAh, s.chargeSigmaAh ** 2, true);
     this.solve();
@@ -127,7 +135,10 @@ export class CapacityEstimator {
   private solve(): void {
     if (this.method === "awtls") this.solveAwtls();
     else this.solveWtls();
-    this.systematicSigmaAh = this.sysDen > 0 ? (this.capacityAh * this.sysNum) / this.sysDen : 0;
+    // Sources' shared errors are independent of each other: their shifts add in quadrature.
+    let sum2 = 0;
+    for (const v of this.sysNum.values()) sum2 += v * v;
+    this.systematicSigmaAh = this.sysDen > 0 ? (this.capacityAh * Math.sqrt(sum2)) / this.sysDen : 0;
     this.sigmaAh = Math.hypot(this.randomSigmaAh, this.systematicSigmaAh);
   }
 

@@ -192,6 +192,7 @@ export class LoadedOcvReadings {
       dSocSystematicSigma: Math.sqrt(systematic),
       chargeAh: b.chargeAh - a.chargeAh,
       chargeSigmaAh: Math.sqrt(Math.max(b.chargeVar - a.chargeVar, 1e-12)),
+      source: "load",
     };
   }
 
