@@ -99,24 +99,24 @@ enum Br {
 }
 
 export class FastCells {
-  readonly cells: CellArray;
-  readonly model: CellModel;
-  readonly n: number;
-  readonly nRc: number;
-  readonly refreshEvery: number;
+  declare readonly cells: CellArray;
+  declare readonly model: CellModel;
+  declare readonly n: number;
+  declare readonly nRc: number;
+  declare readonly refreshEvery: number;
   /** Hysteresis threshold current, A: at or below it a cell is in mode 0. */
-  readonly thresholdA: number;
+  declare readonly thresholdA: number;
   /** Terminal voltage at the end of the last committed step, V. */
-  readonly voltageV: Float64Array;
+  declare readonly voltageV: Float64Array;
   /** Current of each cell for commit, A (set it before commit(i)). */
-  readonly currentA: Float64Array;
+  declare readonly currentA: Float64Array;
   /** Length of the current step, s (set by beginStep; NaN, a double, keeps V8's field a double). */
   private dt = Number.NaN;
   /** The cell whose breakpoint-crossing integrals are in ab[0], ab[1] for commitCells (−1: none). */
   private crossingCell = -1;
   // The parameter tables on the R0 table's axes, and where the refresh in progress falls on them (see probe).
-  private readonly axisSoc: Float64Array;
-  private readonly axisT: Float64Array;
+  declare private readonly axisSoc: Float64Array;
+  declare private readonly axisT: Float64Array;
   private readonly onAxes = new Set<Table>();
   private probeZ = Number.NaN;
   private probeT = Number.NaN;
@@ -136,38 +136,38 @@ export class FastCells {
   private groupDisconnected: Uint8Array = new Uint8Array(0);
   private groupConductance: Float64Array = new Float64Array(0);
 
-  private readonly stride: number;
-  private readonly dirStride: number;
+  declare private readonly stride: number;
+  declare private readonly dirStride: number;
   /** Cells [refreshLo, refreshHi) refresh their coefficients this step (a window rolling over the array). */
   private refreshLo = 0;
   private refreshHi = 0;
   private stepCount = 0;
   private stepNumber = 0;
-  private readonly co: Float64Array;
+  declare private readonly co: Float64Array;
   /** Mode of each cell for this step (what linearizeRange uses and commit applies): +1, −1 or 0. */
-  readonly mode: Int8Array;
+  declare readonly mode: Int8Array;
   private readonly seg = new Float64Array(2);
   private readonly ab = new Float64Array(4);
-  private readonly hasHys: boolean;
-  private readonly gamma: number;
-  private readonly eta: number;
-  private readonly capacityAs: number;
+  declare private readonly hasHys: boolean;
+  declare private readonly gamma: number;
+  declare private readonly eta: number;
+  declare private readonly capacityAs: number;
   // The CellArray's state arrays, held directly (one property load fewer per access in the hot path).
-  private readonly soc: Float64Array;
-  private readonly tCellK: Float64Array;
-  private readonly leakA: Float64Array;
-  private readonly h: Float64Array;
-  private readonly s: Float64Array;
+  declare private readonly soc: Float64Array;
+  declare private readonly tCellK: Float64Array;
+  declare private readonly leakA: Float64Array;
+  declare private readonly h: Float64Array;
+  declare private readonly s: Float64Array;
   // RC branch voltages one array per branch (an absent branch gets an empty array it never touches): the
   // branches are written out in the hot loops, as an inner loop keeps V8 from optimising the loop over cells.
-  private readonly v0: Float64Array;
-  private readonly v1: Float64Array;
-  private readonly v2: Float64Array;
-  private readonly emf: Float64Array;
-  private readonly resistance: Float64Array;
-  private readonly electricalJ: Float64Array;
-  private readonly heatJ: Float64Array;
-  private readonly heatW: Float64Array;
+  declare private readonly v0: Float64Array;
+  declare private readonly v1: Float64Array;
+  declare private readonly v2: Float64Array;
+  declare private readonly emf: Float64Array;
+  declare private readonly resistance: Float64Array;
+  declare private readonly electricalJ: Float64Array;
+  declare private readonly heatJ: Float64Array;
+  declare private readonly heatW: Float64Array;
 
   constructor(cells: CellArray, refreshEvery = 10) {
     this.cells = cells;
@@ -550,20 +550,13 @@ export class FastCells {
         return i;
       }
       let mode = modes[i];
+      let open = false;
       if (group) {
         // accepts and modeOf, written out.
         const predicted = current[i] + deltaA;
         const keep = mode > 0 ? predicted > -band : mode < 0 ? predicted < band : Math.abs(predicted) <= band;
-        mode =
-          disconnected[i] !== 0
-            ? 0
-            : keep
-              ? mode
-              : predicted > threshold
-                ? 1
-                : predicted < -threshold
-                  ? -1
-                  : 0;
+        open = disconnected[i] !== 0;
+        mode = open ? 0 : keep ? mode : predicted > threshold ? 1 : predicted < -threshold ? -1 : 0;
         modes[i] = mode;
       }
       const od = mode > 0 ? o + Co.DIR + dirStride : o + Co.DIR;
@@ -581,7 +574,7 @@ export class FastCells {
       emf[i] = e;
       resistance[i] = r;
       if (group) {
-        const g = disconnected[i] !== 0 ? 0 : 1 / (r + seriesOhm[i]);
+        const g = open ? 0 : 1 / (r + seriesOhm[i]);
         conductance[i] = g;
         sumG += g;
         sumEG += e * g;
@@ -706,7 +699,10 @@ export class FastCells {
       }
       if (hasHys) {
         const sgn = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
-        const sNew = mode !== 0 ? mode : sign[i];
+        // The instantaneous sign follows the mode, and is held at rest.
+        let sNew = mode;
+        if (mode !== 0) sign[i] = mode;
+        else sNew = sign[i];
         // h relaxes towards sgn(I) with rate κ: h1 = sgn + (h0 − sgn)·e^(−x), ∫h dt = sgn·dt + (h0 − sgn)·dt·φ(x),
         // x = κ·dt, φ(x) = (1 − e^(−x))/x; for small x its Taylor series to x⁶ (truncation below 1e-15; no exp,
         // no division), in Estrin's form: a short chain of dependent operations.
@@ -727,7 +723,6 @@ export class FastCells {
         const eHys = currentA * (co[o + Co.M0] * sNew + co[o + Co.M] * (sgn + d * phi)) * dt;
         elec += eHys;
         heat += eHys;
-        sign[i] = sNew;
       }
       soc[i] = z1;
       electricalJ[i] += elec;

@@ -148,46 +148,46 @@ export interface PackEvent {
 }
 
 export class Pack {
-  readonly config: PackConfig;
-  readonly ns: number;
-  readonly np: number;
-  readonly cells: CellArray;
-  readonly fast: FastCells;
+  declare readonly config: PackConfig;
+  declare readonly ns: number;
+  declare readonly np: number;
+  declare readonly cells: CellArray;
+  declare readonly fast: FastCells;
 
   // Per cell.
-  readonly interconnectOhm: Float64Array;
+  declare readonly interconnectOhm: Float64Array;
   /** 1 = cell disconnected (open cell fault). */
-  readonly openCell: Uint8Array;
+  declare readonly openCell: Uint8Array;
   /** Internal short resistance, Ω (0 = none); drives leakA = V/R every step. Set it with setShort. */
-  readonly shortOhm: Float64Array;
+  declare readonly shortOhm: Float64Array;
   /** Self-discharge of the cell without faults, A. */
-  readonly baseLeakA: Float64Array;
+  declare readonly baseLeakA: Float64Array;
   /** Cell currents of the last step, A (the fast path's input array). */
-  readonly cellCurrentA: Float64Array;
+  declare readonly cellCurrentA: Float64Array;
   /** Charge through each cell since the last ageing update, A·s (absolute). */
-  readonly cellThroughputAs: Float64Array;
+  declare readonly cellThroughputAs: Float64Array;
   /** Cell terminal voltage at the end of the last step, V. */
-  readonly cellVoltageV: Float64Array;
-  private readonly conductance: Float64Array;
-  private readonly cellMode: Int8Array;
-  private readonly flippedAt: Int32Array;
+  declare readonly cellVoltageV: Float64Array;
+  declare private readonly conductance: Float64Array;
+  declare private readonly cellMode: Int8Array;
+  declare private readonly flippedAt: Int32Array;
   /** The cells of one group that change model in a pass of the group solve. */
-  private readonly flips: Int32Array;
+  declare private readonly flips: Int32Array;
   private stepCount = 0;
 
   // Per group.
-  readonly groupVoltageV: Float64Array;
-  readonly groupCurrentA: Float64Array;
-  readonly bleedCurrentA: Float64Array;
-  readonly bleedOn: Uint8Array;
+  declare readonly groupVoltageV: Float64Array;
+  declare readonly groupCurrentA: Float64Array;
+  declare readonly bleedCurrentA: Float64Array;
+  declare readonly bleedOn: Uint8Array;
   /** Net converter current into each group, A. */
-  readonly transferInA: Float64Array;
-  readonly transferCmdA: Float64Array;
-  readonly plateK: Float64Array;
-  private readonly groupE: Float64Array;
-  private readonly groupR: Float64Array;
-  private readonly alpha: Float64Array;
-  private readonly beta: Float64Array;
+  declare readonly transferInA: Float64Array;
+  declare readonly transferCmdA: Float64Array;
+  declare readonly plateK: Float64Array;
+  declare private readonly groupE: Float64Array;
+  declare private readonly groupR: Float64Array;
+  declare private readonly alpha: Float64Array;
+  declare private readonly beta: Float64Array;
   /** The pack as V = packE + packR·I_string after linearizePack; packOpen when some group conducts nothing. */
   private packE = 0;
   private packR = 0;
@@ -204,9 +204,9 @@ export class Pack {
   stringCurrentA = 0;
   packVoltageV = 0;
   linkVoltageV = 0;
-  ambientK: number;
-  coolantInletK: number;
-  coolantOutletK: number;
+  declare ambientK: number;
+  declare coolantInletK: number;
+  declare coolantOutletK: number;
   flowCommand = 0;
   /** Coolant flow acting now, fraction of maximum (after the pump delay and faults). */
   flowActual = 0;
@@ -214,7 +214,7 @@ export class Pack {
   pumpFailed = false;
   /** Cells that have had an internal short (see setShort). */
   private readonly shorted: number[] = [];
-  insulationOhm: number;
+  declare insulationOhm: number;
   readonly contactorCmd: ContactorState = { positive: false, negative: false, precharge: false };
   readonly contactorActual: ContactorState = { positive: false, negative: false, precharge: false };
   readonly welded: ContactorState = { positive: false, negative: false, precharge: false };
