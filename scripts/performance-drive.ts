@@ -16,8 +16,11 @@ import {
   CoolingController,
   createBmsController,
   defaultBmsConfig,
+  kelvinToCelsius,
+  ocvAt,
   type PackInfo,
   parseScenario,
+  SECONDS_PER_HOUR,
   type SpeedSchedule,
   Twin,
   vehicleBatteryPowerW,
@@ -63,8 +66,31 @@ export interface DriveResult {
   minCellV: number;
   maxCellV: number;
   maxCellTempC: number;
+  /** Hottest cell while the pack charges (regenerative braking), against the charge MSL. */
+  maxChargingCellTempC: number;
   maxCellDischargeA: number;
-  msl: { cellVoltageLowV: number; cellVoltageHighV: number; tempHighC: number; dischargeCurrentA: number };
+  /** Time during which some cell discharged above the cell's datasheet maximum, s. */
+  cellOverCurrentS: number;
+  /** The highest mean SOC at which some cell was above its datasheet current (NaN: never). */
+  cellOverCurrentSocMax: number;
+  maxPackDischargeA: number;
+  msl: {
+    cellVoltageLowV: number;
+    cellVoltageHighV: number;
+    dischargeTempHighC: number;
+    chargeTempHighC: number;
+    packDischargeCurrentA: number;
+    cellDischargeCurrentA: number;
+  };
+  /** Inner levels the document explains the runs with, °C and A. */
+  levels: {
+    cellVoltageLowRslV: number;
+    packDischargeCurrentMolA: number;
+    chargeTempLowMolC: number;
+    chargeTempLowRslC: number;
+    chargeTempHighMolC: number;
+    chargeTempHighRslC: number;
+  };
   alarms: string[];
   seconds: number;
 }
@@ -86,6 +112,9 @@ function scenarioFor(o: DriveOptions) {
       pack: {
         seriesGroups: o.seriesGroups,
         parallelCells: o.parallelCells,
+        // A rested pack: the cells of a group have equalized through their parallel connection, so every cell
+        // starts at the same SOC (capacity and resistance still spread, and the cells drift apart as they work).
+        spread: { soc: 0 },
         thermal: { pumpDelayS: o.pumpDelayS },
       },
       initial: { soc: o.initialSoc, tempC: o.ambientC },
@@ -206,9 +235,14 @@ export function runDrive(o: DriveOptions, schedule: SpeedSchedule = loadSpeedSch
   let minV = Number.POSITIVE_INFINITY;
   let maxV = Number.NEGATIVE_INFINITY;
   let maxT = Number.NEGATIVE_INFINITY;
+  let maxChargingT = Number.NEGATIVE_INFINITY;
   let maxDischargeA = 0;
+  let maxPackA = 0;
+  let overCurrentS = 0;
+  let overCurrentSoc = Number.NaN;
+  const cellMaxA = model.limits.dischargeCurrentMaxA;
   let lastJ = p.terminalJ;
-  const J_PER_KWH = 3.6e6;
+  const J_PER_KWH = 1000 * SECONDS_PER_HOUR;
   while (!twin.done) {
     const t = twin.timeS;
     // What the drive asks for during this step (the twin's own demand, before the BMS's limits).
@@ -221,14 +255,25 @@ export function runDrive(o: DriveOptions, schedule: SpeedSchedule = loadSpeedSch
     lastJ = p.terminalJ;
     if (dE < 0) rep.dischargedKWh -= dE / J_PER_KWH;
     else rep.regenKWh += dE / J_PER_KWH;
+    const charging = p.stringCurrentA > 0;
+    let stepMaxA = 0;
+    if (-p.stringCurrentA > maxPackA) maxPackA = -p.stringCurrentA;
     for (let i = 0; i < n; i++) {
+      if (charging && cells.tCellK[i] > maxChargingT) maxChargingT = cells.tCellK[i];
       if (!p.openCell[i]) {
         const v = p.cellVoltageV[i];
         if (v < minV) minV = v;
         if (v > maxV) maxV = v;
       }
       if (cells.tCellK[i] > maxT) maxT = cells.tCellK[i];
-      if (-p.cellCurrentA[i] > maxDischargeA) maxDischargeA = -p.cellCurrentA[i];
+      if (-p.cellCurrentA[i] > stepMaxA) stepMaxA = -p.cellCurrentA[i];
+    }
+    if (stepMaxA > maxDischargeA) maxDischargeA = stepMaxA;
+    if (stepMaxA > cellMaxA) {
+      overCurrentS += dt;
+      let z = 0;
+      for (let i = 0; i < n; i++) z += cells.soc[i];
+      if (!(z / n <= overCurrentSoc)) overCurrentSoc = z / n;
     }
     if (twin.timeS >= (reps.length + 1) * cycleS - 1e-6 || twin.done) {
       let z = 0;
@@ -249,31 +294,57 @@ export function runDrive(o: DriveOptions, schedule: SpeedSchedule = loadSpeedSch
     repetitions: reps,
     minCellV: minV,
     maxCellV: maxV,
-    maxCellTempC: maxT - 273.15,
+    maxCellTempC: kelvinToCelsius(maxT),
+    maxChargingCellTempC: kelvinToCelsius(maxChargingT),
     maxCellDischargeA: maxDischargeA,
+    cellOverCurrentS: overCurrentS,
+    cellOverCurrentSocMax: overCurrentSoc,
+    maxPackDischargeA: maxPackA,
     msl: {
       cellVoltageLowV: L.cellVoltageLow.msl,
       cellVoltageHighV: L.cellVoltageHigh.msl,
-      tempHighC: L.dischargeTempHigh.msl - 273.15,
-      dischargeCurrentA: L.dischargeCurrent.msl / o.parallelCells,
+      dischargeTempHighC: kelvinToCelsius(L.dischargeTempHigh.msl),
+      chargeTempHighC: kelvinToCelsius(L.chargeTempHigh.msl),
+      packDischargeCurrentA: L.dischargeCurrent.msl,
+      cellDischargeCurrentA: model.limits.dischargeCurrentMaxA,
+    },
+    levels: {
+      cellVoltageLowRslV: L.cellVoltageLow.rsl,
+      packDischargeCurrentMolA: L.dischargeCurrent.mol,
+      chargeTempLowMolC: kelvinToCelsius(L.chargeTempLow.mol),
+      chargeTempLowRslC: kelvinToCelsius(L.chargeTempLow.rsl),
+      chargeTempHighMolC: kelvinToCelsius(L.chargeTempHigh.mol),
+      chargeTempHighRslC: kelvinToCelsius(L.chargeTempHigh.rsl),
     },
     alarms: twin.alarms().map((a) => a.alarm),
     seconds: (performance.now() - t0) / 1000,
   };
 }
 
+/**
+ * The schedule: US06 back to back from 30 % SOC. The first `FIXED_REPETITIONS` leave the pack well above empty
+ * (energy over the same schedule, where only power differs); by the last repetition every run is empty.
+ */
+export const DRIVE = { initialSoc: 0.3, repeat: 5 };
+export const FIXED_REPETITIONS = 2;
+
 /** The acceptance runs: −10 °C and 40 °C, baseline against predictive (estimated and true core temperatures),
  * and 40 °C with θ = 10 s and sensors reading 2 K low under predictive limits and delay-aware cooling. */
-export function driveExperiment(log: (line: string) => void): DriveResult[] {
+export interface DriveExperiment {
+  pack: string;
+  vehicle: string;
+  fixedRepetitions: number;
+  /** Largest battery power the US06 asks of this vehicle, kW. */
+  peakDemandKW: number;
+  /** The pack's maximum operating discharge current, A, and that current at the nominal voltage, kW. */
+  dischargeCurrentMolA: number;
+  molPowerKW: number;
+  runs: DriveResult[];
+}
+
+export function driveExperiment(log: (line: string) => void): DriveExperiment {
   const pack = { seriesGroups: 110, parallelCells: 12 };
-  const base = {
-    ...pack,
-    pumpDelayS: 2,
-    sensorBiasK: 0,
-    delayAwareCooling: false,
-    initialSoc: 0.5,
-    repeat: 4,
-  };
+  const base = { ...pack, pumpDelayS: 2, sensorBiasK: 0, delayAwareCooling: false, ...DRIVE };
   const runs: DriveOptions[] = [];
   for (const ambientC of [-10, 40])
     for (const mode of ["baseline", "predictive", "predictive, true core temperature"] as const)
@@ -286,11 +357,28 @@ export function driveExperiment(log: (line: string) => void): DriveResult[] {
     sensorBiasK: 2,
     delayAwareCooling: true,
   });
+  const schedule = loadSpeedSchedule("us06");
+  const vehicle = scenarioFor(runs[0]).vehicle;
+  let peakW = 0;
+  for (let t = 0; t < schedule.durationS; t += 0.01) {
+    const { speedMps, accelMps2 } = schedule.at(t);
+    peakW = Math.max(peakW, -vehicleBatteryPowerW(vehicle, speedMps, accelMps2));
+  }
   const out: DriveResult[] = [];
   for (const o of runs) {
-    const r = runDrive(o);
+    const r = runDrive(o, schedule);
     log(JSON.stringify(r));
     out.push(r);
   }
-  return out;
+  const molA = out[0].levels.packDischargeCurrentMolA;
+  const nominalV = ocvAt(model, 0.5, model.refTempK);
+  return {
+    pack: `${pack.seriesGroups}s${pack.parallelCells}p \`${model.name}\` (${((pack.seriesGroups * pack.parallelCells * model.capacityAh * nominalV) / 1000).toFixed(1)} kWh)`,
+    vehicle: `${vehicle.massKg / 1000} t car (CdA ${vehicle.dragAreaM2} m², ${vehicle.auxiliaryW} W auxiliary load, ${100 * vehicle.regenFraction} % of braking recovered)`,
+    fixedRepetitions: FIXED_REPETITIONS,
+    peakDemandKW: peakW / 1000,
+    dischargeCurrentMolA: molA,
+    molPowerKW: (molA * pack.seriesGroups * nominalV) / 1000,
+    runs: out,
+  };
 }
