@@ -16,7 +16,7 @@ import type { CellModel } from "../cell/params.ts";
 import type { CoolingController } from "../thermal/cooling.ts";
 import type { Controller, PackInfo } from "../twin/interfaces.ts";
 import { PredictiveLimiter, type PredictiveLimiterOptions } from "./limiter.ts";
-import type { SopWindow } from "./predict.ts";
+import type { SopReason, SopWindow } from "./predict.ts";
 
 /**
  * The SOP window at the BMS's recommended safety limits (per cell) for voltage and temperature, and its maximum
@@ -58,6 +58,13 @@ export interface PredictiveBmsOptions {
   cooling?: (pack: PackInfo, config: BmsConfig) => CoolingController;
 }
 
+/** The wrapped controller, with the reason behind its last discharge limit (for experiments and the record). */
+export interface PredictiveBmsController extends Controller<BmsState> {
+  /** The SOP's binding reason, or the controller's own when it stops discharging outright. */
+  readonly dischargeReason: LimitReason | SopReason;
+  readonly chargeReason: LimitReason | SopReason;
+}
+
 /**
  * Wraps a BMS controller (state `BmsState`) so that its host limits come from the state of power. Voltage
  * limits follow the SOP window too: the pack may move only as far as its extreme measured group may still move
@@ -66,7 +73,7 @@ export interface PredictiveBmsOptions {
 export function withPredictiveLimits(
   inner: Controller<BmsState>,
   options: PredictiveBmsOptions,
-): Controller<BmsState> {
+): PredictiveBmsController {
   let limiter: PredictiveLimiter | null = null;
   let cooling: CoolingController | null = null;
   let every = 1;
@@ -78,7 +85,15 @@ export function withPredictiveLimits(
   let vLow = 0;
   let vHigh = 0;
   let cellOhm = 0;
+  let dischargeReason: LimitReason | SopReason = "contactors not closed";
+  let chargeReason: LimitReason | SopReason = "contactors not closed";
   return {
+    get dischargeReason() {
+      return dischargeReason;
+    },
+    get chargeReason() {
+      return chargeReason;
+    },
     name: `${inner.name} + predictive limits`,
     periodS: inner.periodS,
     init(pack: PackInfo) {
@@ -133,6 +148,8 @@ export function withPredictiveLimits(
           cooling.update(t, hot, cold, inlet, inlet, limiter.heatW, cellOhm * iMax * iMax);
         }
       }
+      dischargeReason = stopDischarge ? reasons.dischargeReason : limiter.dischargeReason;
+      chargeReason = stopCharge ? reasons.chargeReason : limiter.chargeReason;
       if (stopDischarge) L.dischargeCurrentMaxA = 0;
       else {
         L.dischargeCurrentMaxA = discharge;
