@@ -110,3 +110,43 @@ test("estimate: bad input is named", () => {
   assert.notEqual(r2.code, 0);
   assert.match(r2.err, /voltageNoiseV: got -1/);
 });
+
+test("estimate: a start 20 points low under load — the hypothesis bank corrects it, --no-hypothesis-bank keeps the plain filter", () => {
+  // The same model data, cut to start at the first loaded row after ten minutes of driving.
+  let k0 = 600;
+  while (Math.abs(run.currentA[k0]) < 0.1 * file.capacityAh) k0++;
+  const loadedPath = join(dir, "loaded.csv");
+  writeFileSync(
+    loadedPath,
+    formatCsv({
+      time_s: run.timeS.subarray(k0).map((s) => s - k0),
+      current_A: run.currentA.subarray(k0),
+      voltage_V: run.voltageV.subarray(k0),
+      temp_cell_C: run.tempK.subarray(k0).map((k) => k - 273.15),
+    }),
+  );
+  const start = (run.trueSoc[k0] - 0.2).toFixed(4);
+  const rmse = (...flags: string[]) => {
+    const out = join(dir, `est-loaded${flags.join("")}.csv`);
+    const r = coxswain(
+      "estimate",
+      "--params",
+      paramsPath,
+      "--data",
+      loadedPath,
+      "--initial-soc",
+      start,
+      ...flags,
+      "--out",
+      out,
+    );
+    assert.equal(r.code, 0, r.err);
+    const t = parseCsv(readFileSync(out, "utf8"));
+    let se = 0;
+    for (let k = 0; k < t.rows; k++) se += (t.data[1][k] - run.trueSoc[k0 + k]) ** 2;
+    return Math.sqrt(se / t.rows);
+  };
+  const withBank = rmse();
+  const plain = rmse("--no-hypothesis-bank");
+  assert.ok(withBank < 0.5 * plain, `RMSE with the bank ${withBank}, without ${plain}`);
+});

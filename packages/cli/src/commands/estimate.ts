@@ -22,6 +22,7 @@ interface EstimateCliOptions extends ColumnOptions {
   capacityAh?: number;
   currentLag?: string;
   tuning?: string;
+  hypothesisBank: boolean;
   out?: string;
 }
 
@@ -68,6 +69,10 @@ export function registerEstimate(program: Command): void {
       )
       .option("--tuning <json>", "filter noise tuning file (see docs/estimation.md)")
       .option(
+        "--no-hypothesis-bank",
+        "a filter started under load keeps the given SOC instead of racing ±10/±20-point hypotheses (docs/estimation.md)",
+      )
+      .option(
         "--out <csv>",
         "output CSV: time_s,soc,soc_sigma (+ voltage_pred_V,innovation_V,nis for filters)",
       ),
@@ -101,6 +106,7 @@ export function registerEstimate(program: Command): void {
         capacityAh: o.capacityAh,
         currentLagS,
         tuning,
+        hypothesisBank: o.hypothesisBank,
       },
     );
     const cols: Record<string, ArrayLike<number>> = { time_s: r.timeS, soc: r.soc, soc_sigma: r.socSigma };
