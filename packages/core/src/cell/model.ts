@@ -17,6 +17,12 @@
  *   heat = R0·I²·dt + Σ∫v_k²/R_k dt + ∫(M0·s + M·h)·I dt + (η·I − I_leak)·T·∫dU/dT dt
  *          + (1 − η)·I·∫OCV dt + I_leak·∫OCV dt
  * (ohmic, polarisation, hysteresis, reversible, coulombic-inefficiency and self-discharge heat).
+ *
+ * A set with a current axis for R0 (`r0CurrentScale`) makes R0 depend on |I|. To keep V affine in I over a step
+ * (the parallel current split needs it), linearize() evaluates R0 at a current given in advance: by default the
+ * cell's current of the previous step (an explicit one-step lag, kept per cell in `lastCurrentA`); a caller that
+ * knows the step's current (a simulation with a current profile) passes it. The R0 of the step is used for both
+ * its voltage and its heat, so the energy balance holds either way.
  */
 import { SECONDS_PER_HOUR } from "../units.ts";
 import type { CellModel } from "./params.ts";
@@ -48,6 +54,16 @@ export function ocvIntegral(m: CellModel, z0: number, z1: number, tK: number): n
 function dUdTIntegral(m: CellModel, z0: number, z1: number, tK: number): number {
   if (m.ocv.tempK.length > 1) return dOcvdT(m, 0.5 * (z0 + z1), tK) * (z1 - z0);
   return m.dUdT.integrateSoc(z0, z1, m.refTempK);
+}
+
+/**
+ * Ohmic resistance at (soc, T) for a current I (A, charge-positive): the direction picks the table, and a set with
+ * a current axis scales it by |I|. Without one this is exactly r0.at(z, T, I).
+ */
+export function r0At(m: CellModel, z: number, tK: number, currentA: number): number {
+  const r0 = m.r0.at(z, tK, currentA);
+  const cs = m.r0CurrentScale;
+  return cs ? r0 * cs.at(z, tK, currentA) : r0;
 }
 
 /** Graphite anode potential versus Li/Li⁺ at a SOC, V (null when the set has no anode curve). */
@@ -113,6 +129,8 @@ export class CellArray {
   readonly resistanceScale: Float64Array;
   /** Self-discharge (internal leakage) current, A, positive drains the cell. */
   readonly leakA: Float64Array;
+  /** Current of each cell's last committed step, A: where a current-dependent R0 is evaluated by default. */
+  readonly lastCurrentA: Float64Array;
 
   // Accumulated energies, J.
   readonly electricalJ: Float64Array;
@@ -144,6 +162,7 @@ export class CellArray {
     this.capacityScale = f(1);
     this.resistanceScale = f(1);
     this.leakA = f(0);
+    this.lastCurrentA = f(0);
     this.electricalJ = f(0);
     this.heatJ = f(0);
     this.emf = f(0);
@@ -166,8 +185,10 @@ export class CellArray {
   /**
    * Computes emf[i] and resistance[i] such that the terminal voltage at the end of a step of length dt is
    * V = emf + resistance·I for any current I with the sign of `direction` (+1 charge, −1 discharge, 0 rest).
+   * A set with a current axis for R0 evaluates it at `r0CurrentA` (default: the cell's last step current, a
+   * one-step lag; only its magnitude is used); sets without one ignore it.
    */
-  linearize(i: number, dt: number, direction: number): void {
+  linearize(i: number, dt: number, direction: number, r0CurrentA = this.lastCurrentA[i]): void {
     const m = this.model;
     const z = this.soc[i];
     const tK = this.tCellK[i];
@@ -177,7 +198,8 @@ export class CellArray {
     const zLeak = z - (this.leakA[i] * dt) / q;
     let e = ocvAt(m, zLeak, tK);
     let r = ocvSlope(m, zLeak, tK) * ((eta * dt) / q);
-    const r0 = m.r0.at(z, tK, direction) * rs;
+    const cs = m.r0CurrentScale;
+    const r0 = m.r0.at(z, tK, direction) * rs * (cs ? cs.at(z, tK, r0CurrentA) : 1);
     r += r0;
     for (let k = 0; k < this.nRc; k++) {
       const b = m.rc[k];
@@ -271,15 +293,16 @@ export class CellArray {
       this.s[i] = sNew;
     }
     this.soc[i] = z1;
+    this.lastCurrentA[i] = currentA;
     this.electricalJ[i] += elec;
     this.heatJ[i] += heat;
     this.heatW[i] = dt > 0 ? heat / dt : 0;
     return ocvAt(m, z1, tK) + vHys + vRc + this.r0 * currentA;
   }
 
-  /** One step of cell i: linearize and commit. Returns the terminal voltage. */
+  /** One step of cell i: linearize (R0 at this step's own current) and commit. Returns the terminal voltage. */
   step(i: number, currentA: number, dt: number): number {
-    this.linearize(i, dt, currentA > 0 ? 1 : currentA < 0 ? -1 : 0);
+    this.linearize(i, dt, currentA > 0 ? 1 : currentA < 0 ? -1 : 0, currentA);
     return this.commit(i, currentA, dt);
   }
 

@@ -6,6 +6,11 @@
  * A table is a number (constant), `{ soc, values }` (over SOC), `{ tempC, values }` (over temperature), or
  * `{ soc, tempC, values: [[…per SOC…] per temperature] }`. Tables that may differ by current direction
  * (R0, R_k) also accept `{ charge: table, discharge: table }`.
+ *
+ * Optional current axis of R0 (`r0CurrentScale`): `{ currentA: [|I| points, A], scale: [table per point] }`, a
+ * dimensionless multiplier on `r0Ohm` at each current magnitude (in A, not C-rate, like every other quantity of the
+ * format), linear in |I| between the points and held beyond them. The fitter makes the scale 1 at its lowest
+ * point, so that `r0Ohm` alone is the low-current (largest) R0 that power limits may use conservatively.
  */
 import {
   array,
@@ -22,7 +27,7 @@ import {
   validate,
 } from "../schema.ts";
 import { celsiusToKelvin } from "../units.ts";
-import { DirTable, Table } from "./table.ts";
+import { CurrentScale, DirTable, Table } from "./table.ts";
 
 export const CELL_FORMAT = "coxswain-cell/1";
 
@@ -210,6 +215,26 @@ const limitsSchema = refine(
   },
 );
 
+const currentScaleSchema = refine(
+  object({
+    currentA: array(number({ min: 0, max: 1e6 }), { minLength: 2 }),
+    scale: array(tableSchema({ gt: 0, max: 10 }), { minLength: 2 }),
+  }),
+  (c) => {
+    const issues = increasing(c.currentA, "currentA");
+    if (issues.length) return issues;
+    if (c.scale.length !== c.currentA.length)
+      return [
+        {
+          path: "scale",
+          value: `${c.scale.length} tables`,
+          expected: `${c.currentA.length} tables, one per currentA point`,
+        },
+      ];
+    return undefined;
+  },
+);
+
 export const cellParamsSchema = object({
   format: string({ oneOf: [CELL_FORMAT] }),
   name: string({ pattern: /^[a-z0-9][a-z0-9._-]*$/ }),
@@ -227,6 +252,8 @@ export const cellParamsSchema = object({
   ocv: ocvSchema,
   dUdT_VperK: optional(tableSchema({ min: -0.01, max: 0.01 })),
   r0Ohm: dirTableSchema({ min: 0, max: 100 }),
+  /** Multiplier on R0 over current magnitude (see the file comment); absent: R0 does not depend on |I|. */
+  r0CurrentScale: optional(currentScaleSchema),
   rc: optional(
     array(object({ rOhm: dirTableSchema({ min: 0, max: 100 }), cF: tableSchema({ gt: 0, max: 1e9 }) }), {
       maxLength: 3,
@@ -270,7 +297,10 @@ export interface CellModel {
   readonly ocv: Table;
   /** Entropic coefficient dU/dT over SOC, V/K (used when the OCV table has no temperature axis). */
   readonly dUdT: Table;
+  /** R0 over SOC × temperature; with a current axis, the value at its lowest current point (scale there 1). */
   readonly r0: DirTable;
+  /** Multiplier on r0 over |I| (null: none). Use r0At() in model.ts for the resistance at a current. */
+  readonly r0CurrentScale: CurrentScale | null;
   readonly rc: readonly { readonly r: DirTable; readonly c: Table }[];
   readonly hysteresis: {
     readonly m: Table;
@@ -348,6 +378,12 @@ export function compileCellParams(file: CellParamsFile): CellModel {
     ocv,
     dUdT: compileTable(file.dUdT_VperK ?? 0, refTempK),
     r0: compileDir(file.r0Ohm, refTempK, ea),
+    r0CurrentScale: file.r0CurrentScale
+      ? new CurrentScale(
+          Float64Array.from(file.r0CurrentScale.currentA),
+          file.r0CurrentScale.scale.map((t) => compileTable(t, refTempK)),
+        )
+      : null,
     rc: (file.rc ?? []).map((b) => ({
       r: compileDir(b.rOhm, refTempK, ea),
       c: compileTable(b.cF, refTempK),

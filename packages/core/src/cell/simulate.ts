@@ -3,6 +3,9 @@
  *
  * Time convention of measured data: the current of row k flows over (t[k−1], t[k]] and the voltage of row k is
  * the one at t[k]; row 0 is the starting point (a step of zero length). Rows need not be evenly spaced.
+ *
+ * A set with a current axis for R0 is evaluated at the row's own current when the profile gives the current, and
+ * at the previous row's current when it gives power (the current is then solved from the linearised step).
  */
 import { CellArray } from "./model.ts";
 import type { CellModel } from "./params.ts";
@@ -93,7 +96,7 @@ export function simulateCell(model: CellModel, profile: Profile, opts: SimulateO
       current = (profile.currentA as ArrayLike<number>)[k];
       if (!Number.isFinite(current))
         throw new Error(`current is not a finite number at row ${k} (t = ${t[k]} s)`);
-      cell.linearize(0, dt, current > 0 ? 1 : current < 0 ? -1 : 0);
+      cell.linearize(0, dt, current > 0 ? 1 : current < 0 ? -1 : 0, current);
     }
     const v = cell.commit(0, current, dt);
     if (!forced) cell.stepThermal(0, dt, ambientK);

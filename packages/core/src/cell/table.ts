@@ -134,3 +134,30 @@ export class DirTable {
     return (currentA > 0 ? this.charge : this.discharge).at(z, tK);
   }
 }
+
+/**
+ * A dimensionless multiplier on a resistance table over current magnitude: one SOC × temperature table per point
+ * of the |I| axis (A, strictly increasing), linear in |I| between points and held beyond the ends. Charge-transfer
+ * resistance falls with current (Butler–Volmer kinetics), most at low temperature.
+ */
+export class CurrentScale {
+  constructor(
+    readonly currentA: Float64Array,
+    readonly scale: readonly Table[],
+  ) {
+    if (currentA.length < 1 || scale.length !== currentA.length)
+      throw new Error(`current scale: ${currentA.length} current points but ${scale.length} tables`);
+  }
+
+  /** Multiplier at (soc, T, current); only |I| matters. */
+  at(z: number, tK: number, currentA: number): number {
+    const xs = this.currentA;
+    const n = xs.length;
+    const x = Math.abs(currentA);
+    if (n === 1 || x <= xs[0]) return this.scale[0].at(z, tK);
+    if (x >= xs[n - 1]) return this.scale[n - 1].at(z, tK);
+    const j = findInterval(xs, x);
+    const w = (x - xs[j]) / (xs[j + 1] - xs[j]);
+    return (1 - w) * this.scale[j].at(z, tK) + w * this.scale[j + 1].at(z, tK);
+  }
+}

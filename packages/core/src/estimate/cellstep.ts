@@ -14,7 +14,7 @@
  * The voltage sees h from the START of the step, so the estimators move z and v, update with V, and only then move
  * h: the same equations as the cell model, in an order that keeps the measurement a function of the state.
  */
-import { ocvAt, ocvSlope } from "../cell/model.ts";
+import { ocvAt, ocvSlope, r0At } from "../cell/model.ts";
 import type { CellModel } from "../cell/params.ts";
 import { SECONDS_PER_HOUR } from "../units.ts";
 
@@ -73,7 +73,8 @@ export function stepCoefficients(
   const eta = dir > 0 ? m.coulombicEfficiency : 1;
   const q = SECONDS_PER_HOUR * capacityAh;
   c.dzdI = (eta * dt) / q;
-  c.r0 = m.r0.at(z, tK, dir);
+  // The current is a measured input: a current-dependent R0 changes the prediction, not the state Jacobian.
+  c.r0 = r0At(m, z, tK, currentA);
   for (let k = 0; k < m.rc.length; k++) {
     const b = m.rc[k];
     const rk = b.r.at(z, tK, dir);
