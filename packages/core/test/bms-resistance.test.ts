@@ -117,3 +117,24 @@ test("the resistance check's noise settings are validated with field, value and 
   bad.plausibility.resistanceMinSnr = Number.NaN;
   assert.throws(() => parseBmsConfig(bad), /plausibility\.resistanceMinSnr/);
 });
+
+test("12 of 36 cells open at 40 °C under 45 A steps only: too small to judge one by one, found by the accumulated check", () => {
+  // Each 45 A step moves the mean group by about 8 mV, 5.6 noise deviations: never judged alone. Weighted over
+  // the last 20 steps the sum is judged, and once enough of them have seen the open cells (the group is then
+  // 1.5× the others) the alarm sets, while the steps go on (not at the final drop to rest, a large step).
+  const faultS = REST_S + 2;
+  const seconds = 25;
+  const s = scenario({
+    ambientC: 40,
+    lowA: 100,
+    highA: 145,
+    seconds,
+    faults: Array.from({ length: 12 }, (_, c) => ({ kind: "open-cell", atS: faultS, group: 40, cell: c })),
+  });
+  const r = runBmsOnTwin(s, model, { config: (p) => config(p) });
+  const set = r.firstSetS.get("group.resistanceHigh");
+  assert.ok(set !== undefined, "detected");
+  assert.ok(set > faultS && set < REST_S + seconds - 0.5, `set ${set - faultS} s after the cells opened`);
+  const k = r.state.table.entries.findIndex((e) => e.id === "group.resistanceHigh");
+  assert.equal(r.state.diag.location[k], 40);
+});

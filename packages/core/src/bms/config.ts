@@ -393,6 +393,8 @@ const bmsFileSchema = refine(
        * deviations of the ΔV noise (√2 × voltageNoiseV): the ratio then carries a noise of at most 1/this.
        */
       resistanceMinSnr: number({ min: 0, max: 1000 }),
+      /** The check also runs accumulated over about this many recent steps (1: each step alone). */
+      resistanceMemorySteps: number({ integer: true, min: 1, max: 10000 }),
     }),
     /** The model-based performance functions (absent: all off, the baseline controller). */
     performance: optional(performanceSchema),
@@ -1170,6 +1172,7 @@ export function defaultBmsConfigFile(
       // healthy group crosses it once in 10⁹ judged steps, even in a large pack of low-resistance groups.
       voltageNoiseV: 1e-3,
       resistanceMinSnr: 17,
+      resistanceMemorySteps: 20,
     },
     performance: defaultPerformance(pack, model, options.performance ?? true, {
       slowPeriodS: base * slowEvery,

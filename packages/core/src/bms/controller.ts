@@ -148,6 +148,11 @@ export interface BmsState {
   /** Group voltages and pack current at the previous 100 ms task, for the group-resistance check. */
   readonly prevGroupV: Float64Array;
   prevCurrentA: number;
+  /** The same check accumulated over recent steps (exponentially weighted least squares of ΔV_g on ΔI):
+   *  Σw·ΔV_g·ΔI per group, Σw·ΔI² and Σw²·ΔI². */
+  readonly resistanceSxy: Float64Array;
+  resistanceSxx: number;
+  resistanceSww: number;
   /** Scratch: OCV-equivalent SOC per group. */
   readonly groupOcvSoc: Float64Array;
   /** Pack current through a first-order low-pass (currentFilterS), for the charging decision, A. */
@@ -264,6 +269,9 @@ export function createBmsController(options: BmsControllerOptions): BmsControlle
         lastAgeS: new Float64Array(ns).fill(Infinity),
         prevGroupV: new Float64Array(ns).fill(Number.NaN),
         prevCurrentA: Number.NaN,
+        resistanceSxy: new Float64Array(ns),
+        resistanceSxx: 0,
+        resistanceSww: 0,
         groupOcvSoc: new Float64Array(ns),
         filteredCurrentA: 0,
         heaterOn: false,
@@ -486,6 +494,33 @@ function mediumTask(state: BmsState, m: Measurements, timeS: number): void {
     const rMean = rSum / ns;
     const dvNoise = Math.SQRT2 * pl.voltageNoiseV;
     if (rMean > 0 && rMean * Math.abs(dI) >= pl.resistanceMinSnr * dvNoise) rRatio = rMax / rMean;
+    // Accumulated over the last resistanceMemorySteps steps, so that many steps too small to judge alone
+    // (a warm pack in a drive cycle) are judged together, against the noise of the weighted sum: adjacent
+    // differences share a sample, which at worst (alternating steps) doubles its variance, hence 2σ, not √2σ.
+    const lam = 1 - 1 / pl.resistanceMemorySteps;
+    state.resistanceSxx = lam * state.resistanceSxx + dI * dI;
+    state.resistanceSww = lam * lam * state.resistanceSww + dI * dI;
+    const sxy = state.resistanceSxy;
+    let aSum = 0;
+    let aMax = -Infinity;
+    let aAt = -1;
+    for (let g = 0; g < ns; g++) {
+      sxy[g] = lam * sxy[g] + (v.value[g] - state.prevGroupV[g]) * dI;
+      aSum += sxy[g];
+      if (sxy[g] > aMax) {
+        aMax = sxy[g];
+        aAt = g;
+      }
+    }
+    const aMean = aSum / ns / state.resistanceSxx;
+    const noise = 2 * pl.voltageNoiseV * Math.sqrt(state.resistanceSww);
+    if (aMean > 0 && aMean * state.resistanceSxx >= pl.resistanceMinSnr * noise) {
+      const ratio = aMax / state.resistanceSxx / aMean;
+      if (!(rRatio >= ratio)) {
+        rRatio = ratio;
+        rAt = aAt;
+      }
+    }
   }
   if (nValid === ns && i.valid) {
     state.prevGroupV.set(v.value);
