@@ -80,13 +80,12 @@ enum Co {
   DIR = 15,
 }
 
-// Then per direction (discharge and rest first, charge second): R0, R0 + Σ R_k·(1 − a_k), η·dt / capacity (the
-// SOC change per ampere in that direction), and from BRANCHES on one Br block per RC branch.
+// Then per direction (discharge and rest first, charge second; one block serves both when no resistance table
+// depends on the direction): R0, R0 + Σ R_k·(1 − a_k), and from BRANCHES on one Br block per RC branch.
 enum Dir {
   R0 = 0,
   RSUM = 1,
-  ZK = 2,
-  BRANCHES = 3,
+  BRANCHES = 2,
 }
 
 // Per RC branch: R_k, a_k = e^(−dt/τ), τ·(1 − a_k), C_k / 2.
@@ -137,7 +136,9 @@ export class FastCells {
   private groupConductance: Float64Array = new Float64Array(0);
 
   declare private readonly stride: number;
+  /** Offset of the charge block from the discharge block: 0 when they are one (no direction-dependent table). */
   declare private readonly dirStride: number;
+  declare private readonly split: boolean;
   /** Cells [refreshLo, refreshHi) refresh their coefficients this step (a window rolling over the array). */
   private refreshLo = 0;
   private refreshHi = 0;
@@ -177,8 +178,10 @@ export class FastCells {
     if (!(Number.isInteger(refreshEvery) && refreshEvery >= 1))
       throw new Error(`refreshEvery: got ${refreshEvery}, expected an integer >= 1`);
     this.refreshEvery = refreshEvery;
-    this.dirStride = Dir.BRANCHES + Br.SIZE * this.nRc;
-    this.stride = Co.DIR + 2 * this.dirStride;
+    const block = Dir.BRANCHES + Br.SIZE * this.nRc;
+    this.split = cells.model.r0.isSplit || cells.model.rc.some((b) => b.r.isSplit);
+    this.dirStride = this.split ? block : 0;
+    this.stride = Co.DIR + (this.split ? 2 : 1) * block;
     this.co = new Float64Array(this.n * this.stride);
     this.mode = new Int8Array(this.n);
     this.voltageV = new Float64Array(this.n);
@@ -258,21 +261,21 @@ export class FastCells {
     co[o + Co.HYS_RATE] = this.gamma * dt * invQ;
     const dis = o + Co.DIR;
     const chg = dis + this.dirStride;
+    const split = this.split;
     co[dis + Dir.R0] = this.param(m.r0.discharge) * rs;
-    co[chg + Dir.R0] = m.r0.isSplit ? this.param(m.r0.charge) * rs : co[dis + Dir.R0];
-    co[dis + Dir.ZK] = dt * invQ;
-    co[chg + Dir.ZK] = this.eta * dt * invQ;
+    if (split) co[chg + Dir.R0] = m.r0.isSplit ? this.param(m.r0.charge) * rs : co[dis + Dir.R0];
     for (let k = 0; k < this.nRc; k++) {
       const b = m.rc[k];
       const cap = this.param(b.c);
       const rd = this.param(b.r.discharge) * rs;
       const at = Dir.BRANCHES + Br.SIZE * k;
       this.branch(dis + at, rd, cap, dt);
+      if (!split) continue;
       if (b.r.isSplit) this.branch(chg + at, this.param(b.r.charge) * rs, cap, dt);
       else for (let b = 0; b < Br.SIZE; b++) co[chg + at + b] = co[dis + at + b];
     }
     co[dis + Dir.RSUM] = this.stepResistance(dis);
-    co[chg + Dir.RSUM] = this.stepResistance(chg);
+    if (split) co[chg + Dir.RSUM] = this.stepResistance(chg);
     const hy = m.hysteresis;
     if (hy) {
       co[o + Co.M] = this.param(hy.m);
@@ -508,6 +511,7 @@ export class FastCells {
     const stride = this.stride;
     const dirStride = this.dirStride;
     const nRc = this.nRc;
+    const etaCharge = this.eta;
     const v0 = this.v0;
     const v1 = this.v1;
     const v2 = this.v2;
@@ -570,7 +574,8 @@ export class FastCells {
         }
       }
       if (hasHys) e += co[o + Co.M0] * (mode !== 0 ? mode : sign[i]) + co[o + Co.M] * hys[i];
-      const r = co[od + Dir.RSUM] + slope * co[od + Dir.ZK];
+      // The OCV slope over the step's SOC change per ampere (η·dt / capacity; η on charge only).
+      const r = co[od + Dir.RSUM] + slope * ((mode > 0 ? etaCharge : 1) * co[o + Co.DT_INV_Q]);
       emf[i] = e;
       resistance[i] = r;
       if (group) {

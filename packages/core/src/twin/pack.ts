@@ -678,11 +678,15 @@ export class Pack {
     // The neighbour before in the row (already stepped) and this case's old value, carried along the row.
     let before = 0;
     let own = tk[base];
+    // The case before in the row enters last, as t = rest + weight·before: the one dependency that runs from
+    // cell to cell along the row is then one multiply and one add long.
+    const beforeInner = dt * gn * invInner;
+    const beforeEnd = dt * gn * invEnd;
     for (let i = base; i <= last; i++) {
       const core = (c1 * tc[i] + dt * (gcc * own + hw[i])) * invCore;
       tc[i] = core;
       const next = i < last ? tk[i + 1] : 0;
-      let sumGT = gcc * core + fixedW + gn * (before + next);
+      let sumGT = gcc * core + fixedW + gn * next;
       if (hasBefore) sumGT += gn * tk[i - np];
       if (hasAfter) sumGT += gn * tk[i + np];
       // Interconnect heat is released at the case.
@@ -690,7 +694,10 @@ export class Pack {
       const icW = interconnect[i] * ii * ii;
       heatIc += icW;
       throughput[i] += Math.abs(ii) * dt;
-      const t = (c2 * own + dt * (sumGT + icW)) * (i > base && i < last ? invInner : invEnd);
+      const inner = i > base && i < last;
+      const t =
+        (c2 * own + dt * (sumGT + icW)) * (inner ? invInner : invEnd) +
+        (inner ? beforeInner : beforeEnd) * before;
       tk[i] = t;
       sumCase += t;
       before = t;
