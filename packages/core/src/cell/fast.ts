@@ -6,9 +6,9 @@
  *    SOC interval of the OCV (and dU/dT) table and the current temperature interval. Inside that box it equals
  *    the table interpolation exactly; leaving the box re-derives it. So OCV, its slope, and the energy integrals
  *    carry no approximation.
- *  - R0, R_k, C_k (hence a_k = exp(−dt/τ_k)) for both current directions, and M and M0, refreshed every
- *    `refreshEvery` steps or on leaving the OCV box (a drive cycle flips direction every few seconds, so both
- *    directions are kept). This is the one approximation:
+ *  - R0, R_k, C_k (hence a_k = exp(−dt/τ_k)) for both current directions (one set when no table depends on
+ *    the direction), and M and M0, refreshed every `refreshEvery` steps (a drive cycle flips direction every
+ *    few seconds, so both directions are kept). This is the one approximation:
  *    these parameters are taken from a state up to refreshEvery·dt old (a window of cells refreshes each step,
  *    see beginStep). The voltage error of a step is bounded
  *    by |I|·(|∂R/∂z|·Δz + |∂R/∂T|·ΔT) + |∂M/∂z|·Δz + …, where Δz and ΔT are the changes since the refresh
@@ -18,6 +18,11 @@
  *    with CellArray's exact path.
  *  - The hysteresis decay e^(−κ·dt) and its integral use series for small arguments (truncation below 1e-15).
  * dt must be > 0 (a zero-length step has nothing to integrate).
+ *
+ * Written for V8: the loops over cells make no calls (a stale cache or a breakpoint crossing stops the loop,
+ * is dealt with outside it, and the loop resumes), RC branches are written out rather than looped over, the
+ * coefficient offsets are enum literals, and fields are declared, not initialised to undefined, so V8 keeps
+ * their types. Each of these was measured (docs/twin.md, Speed).
  *
  * Linearisation is by "mode": +1 charge, −1 discharge, 0 rest (|I| at or below the hysteresis threshold: the
  * instantaneous hysteresis sign is held). `commit` applies the model the linearisation chose, so the terminal
