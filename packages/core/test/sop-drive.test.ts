@@ -24,7 +24,8 @@ const model = loadCellModel(
 );
 const NS = 4;
 const NP = 3;
-const config = (pack: PackInfo) => defaultBmsConfig(pack, model);
+// The controller-core baseline: the controller's own performance functions off.
+const config = (pack: PackInfo) => defaultBmsConfig(pack, model, { performance: false });
 const baseline = () => createBmsController({ config, clock: () => 0 });
 
 /** Pulses of twice what the cells may give (≈ 2 × 3.3 V × 7.3 A per cell), with short easier stretches. */
