@@ -131,6 +131,8 @@ export class FastCells {
   private probeJt = 0;
   private probeWt = Number.NaN;
   private probeEdgeK = Number.NaN;
+  /** The value param found. */
+  private value = Number.NaN;
   /** Σ conductance and Σ conductance·emf of the cells of the last linearizeGroup. */
   groupG = Number.NaN;
   groupEG = Number.NaN;
@@ -267,24 +269,33 @@ export class FastCells {
     const dis = o + Co.DIR;
     const chg = dis + this.dirStride;
     const split = this.split;
-    co[dis + Dir.R0] = this.param(m.r0.discharge) * rs;
-    if (split) co[chg + Dir.R0] = m.r0.isSplit ? this.param(m.r0.charge) * rs : co[dis + Dir.R0];
+    this.param(m.r0.discharge);
+    co[dis + Dir.R0] = this.value * rs;
+    if (split) {
+      if (m.r0.isSplit) this.param(m.r0.charge);
+      co[chg + Dir.R0] = this.value * rs;
+    }
     for (let k = 0; k < this.nRc; k++) {
       const b = m.rc[k];
-      const cap = this.param(b.c);
-      const rd = this.param(b.r.discharge) * rs;
+      this.param(b.c);
+      const cap = this.value;
+      this.param(b.r.discharge);
       const at = Dir.BRANCHES + Br.SIZE * k;
-      this.branch(dis + at, rd, cap, dt);
+      this.branch(dis + at, this.value * rs, cap, dt);
       if (!split) continue;
-      if (b.r.isSplit) this.branch(chg + at, this.param(b.r.charge) * rs, cap, dt);
-      else for (let b = 0; b < Br.SIZE; b++) co[chg + at + b] = co[dis + at + b];
+      if (b.r.isSplit) {
+        this.param(b.r.charge);
+        this.branch(chg + at, this.value * rs, cap, dt);
+      } else for (let b = 0; b < Br.SIZE; b++) co[chg + at + b] = co[dis + at + b];
     }
     co[dis + Dir.RSUM] = this.stepResistance(dis);
     if (split) co[chg + Dir.RSUM] = this.stepResistance(chg);
     const hy = m.hysteresis;
     if (hy) {
-      co[o + Co.M] = this.param(hy.m);
-      co[o + Co.M0] = this.param(hy.m0);
+      this.param(hy.m);
+      co[o + Co.M] = this.value;
+      this.param(hy.m0);
+      co[o + Co.M0] = this.value;
     }
     co[o + Co.DT] = dt;
     co[o + Co.STAMP] = this.stepNumber;
@@ -331,20 +342,39 @@ export class FastCells {
     }
   }
 
-  /** Table t at the probed (z, T): the same arithmetic as Table.at, without its searches on the shared axes. */
-  private param(t: Table): number {
-    if (!this.onAxes.has(t)) return t.at(this.probeZ, this.probeT);
+  /**
+   * Table t at the probed (z, T), the same arithmetic as Table.at without its searches, into `value` (a field,
+   * not a return value: a double returned from a call V8 does not inline is boxed on the heap).
+   */
+  private param(t: Table): void {
+    const tK = this.probeT;
+    if (t.soc.length === 1 && t.tempK.length === 1) {
+      // A constant (in the set's file a single number): Table.at is its value times the Arrhenius factor.
+      const edgeK = t.tempK[0];
+      const ea = t.arrheniusEa;
+      this.value =
+        ea === 0 || tK === edgeK
+          ? t.values[0]
+          : t.values[0] * Math.exp((ea / GAS_CONSTANT) * (1 / tK - 1 / edgeK));
+      return;
+    }
+    if (!this.onAxes.has(t)) {
+      this.value = t.at(this.probeZ, tK);
+      return;
+    }
     const v = t.values;
     const j = this.probeJt;
     if (this.probeTInside) {
       const w = this.probeWt;
-      return (1 - w) * this.probeRow(v, j) + w * this.probeRow(v, j + 1);
+      this.value = (1 - w) * this.probeRow(v, j) + w * this.probeRow(v, j + 1);
+      return;
     }
     const ea = t.arrheniusEa;
-    const tK = this.probeT;
     const edgeK = this.probeEdgeK;
-    if (ea === 0 || tK === edgeK) return this.probeRow(v, j);
-    return this.probeRow(v, j) * Math.exp((ea / GAS_CONSTANT) * (1 / tK - 1 / edgeK));
+    this.value =
+      ea === 0 || tK === edgeK
+        ? this.probeRow(v, j)
+        : this.probeRow(v, j) * Math.exp((ea / GAS_CONSTANT) * (1 / tK - 1 / edgeK));
   }
 
   /** Row j of a table on the shared axes at the probed SOC (held outside the SOC axis). */
