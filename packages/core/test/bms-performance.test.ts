@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { packRemainingEnergy } from "../src/estimate/energy.ts";
 import {
   type BmsConfig,
   type BmsConfigFile,
@@ -202,6 +203,22 @@ test("predictive cooling with θ = 10 s: the flow starts before the cells reach 
     `reactive: hottest cell ${(reactive.hottestK - 273.15).toFixed(2)} °C`,
   );
   assert.ok(p.firstFlowS < reactive.firstFlowS);
+  // The SOE the controller reports (built a few groups per second) against the whole-pack integral of
+  // estimate/energy.ts on the same group states: at most the integral (+1 % for the groups' pieces being up
+  // to 30 s old), and at least 97 % of it.
+  const st = p.r.state;
+  const s0 = st.performance?.limiter.states;
+  assert.ok(s0 && st.performance);
+  const exact = packRemainingEnergy(model, {
+    soc: Array.from(st.performance.soc, (z) => Math.min(1, Math.max(0, z))),
+    tempK: s0.tempK,
+    capacityAh: Array.from(s0.capacityScale, (x) => x * model.capacityAh),
+    resistanceScale: s0.resistanceScale,
+    parallelCells: 2,
+    dischargeCurrentA: st.config.performance.health.energyRateC * 2 * model.capacityAh,
+  }).energyWh;
+  const soe = st.health.soeWh;
+  assert.ok(soe <= exact * 1.01 && soe >= exact * 0.97, `SOE ${soe} Wh against ${exact} Wh`);
 });
 
 /** Capacity-weighted SOC of each group in the twin (the truth). */

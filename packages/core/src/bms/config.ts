@@ -295,7 +295,8 @@ const performanceSchema = object({
     minSocSwing: number({ gt: 0, max: 1 }),
     /** SOE is the energy to the voltage limit at this discharge rate, C. */
     energyRateC: number({ gt: 0, max: 10 }),
-    /** …recomputed this often, s (it integrates every group's voltage curve: the costliest function here). */
+    /** …with every group's part recomputed within this time, s (a few groups per second: integrating every
+     *  group's voltage curve at once would be the longest call the controller makes). */
     energyEveryS: number({ gt: 0, max: 3600 }),
     /** What the estimator is told about the pack-current sensor (A, pack level; shared by the Np cells) and the
      *  rest-voltage model error, V (the group-voltage noise is `plausibility.voltageNoiseV`). */

@@ -17,7 +17,7 @@ import { PassiveBalancer } from "../balancing/passive.ts";
 import type { CellModel } from "../cell/params.ts";
 import { ChargeController, type ChargeReason } from "../charging/charge.ts";
 import { CopperCutoff } from "../charging/copper.ts";
-import { packRemainingEnergy } from "../estimate/energy.ts";
+import { remainingEnergy } from "../estimate/energy.ts";
 import { CellHealthEstimator } from "../estimate/health.ts";
 import { PredictiveLimiter, socAtOcv } from "../sop/limiter.ts";
 import type { SopReason, SopWindow } from "../sop/predict.ts";
@@ -123,7 +123,13 @@ export class BmsPerformance {
   readonly out: PerformanceOutputs;
   /** Cell resistance R0 + ΣR_k at mid SOC and 25 °C: the heat of a cell at the limit current. */
   private readonly cellOhm: number;
-  private sinceEnergyS = 0;
+  /** SOE pieces per group (pack level): energy and charge to the voltage limit, and the SOC they were
+   *  computed at; refreshed a few groups per second so that no call integrates every group. */
+  private readonly soeGroupWh: Float64Array;
+  private readonly soeGroupAh: Float64Array;
+  private readonly soeGroupSoc: Float64Array;
+  private soeNext = 0;
+  private soeFilled = 0;
 
   constructor(config: BmsConfig, model: CellModel, pack: PackInfo) {
     const p = config.performance;
@@ -148,6 +154,9 @@ export class BmsPerformance {
     this.groupCapacityAh = new Float64Array(ns).fill(np * model.capacityAh);
     this.slowBalancingC = new Float64Array(ns);
     this.cellCapacityAh = new Float64Array(ns).fill(model.capacityAh);
+    this.soeGroupWh = new Float64Array(ns);
+    this.soeGroupAh = new Float64Array(ns);
+    this.soeGroupSoc = new Float64Array(ns);
     this.charging =
       p.charging.enabled && p.charging.profile
         ? new ChargeController(model, ns, np, p.charging.profile)
@@ -293,6 +302,56 @@ export class BmsPerformance {
   }
 
   /**
+   * State of energy: what the string can still deliver at `energyRateC` until its first group reaches the
+   * voltage limit. Each group's energy and charge to that limit (estimate/energy.ts) is refreshed in turn, so
+   * that every group is refreshed within `energyEveryS` and no call integrates every group's curve; between
+   * refreshes both move with the group's SOC at its average voltage. The string delivers the smallest group
+   * charge c, and each group is counted for c/C_g of its energy: the first part of a discharge comes at the
+   * higher voltages, so this errs low (conservative), and is exact when the groups are alike.
+   */
+  private updateEnergy(dtS: number): void {
+    const s = this.limiter.states;
+    const model = this.model;
+    const np = this.pack.parallelCells;
+    const ns = this.soc.length;
+    const h = this.config.performance.health;
+    const perCall = Math.max(1, Math.ceil((ns * dtS) / h.energyEveryS));
+    for (let k = 0; k < perCall; k++) {
+      const g = this.soeNext;
+      this.soeNext = (g + 1) % ns;
+      const z = Math.min(1, Math.max(0, this.soc[g]));
+      const q = this.cellCapacityAh[g];
+      const r = remainingEnergy(model, {
+        soc: z,
+        tempK: s.tempK[g],
+        dischargeCurrentA: h.energyRateC * model.capacityAh,
+        capacityAh: q,
+        resistanceScale: s.resistanceScale[g],
+      });
+      this.soeGroupWh[g] = r.energyWh * np;
+      this.soeGroupAh[g] = Math.max(0, z - r.endSoc) * q * np;
+      this.soeGroupSoc[g] = z;
+      if (this.soeFilled < ns) this.soeFilled++;
+    }
+    if (this.soeFilled < ns) return;
+    let c = Number.POSITIVE_INFINITY;
+    for (let g = 0; g < ns; g++) {
+      const moved = (Math.min(1, Math.max(0, this.soc[g])) - this.soeGroupSoc[g]) * this.groupCapacityAh[g];
+      c = Math.min(c, Math.max(0, this.soeGroupAh[g] + moved));
+    }
+    let wh = 0;
+    for (let g = 0; g < ns; g++) {
+      const ah = this.soeGroupAh[g];
+      if (!(ah > 0)) continue;
+      const moved = (Math.min(1, Math.max(0, this.soc[g])) - this.soeGroupSoc[g]) * this.groupCapacityAh[g];
+      const nowAh = Math.max(0, ah + moved);
+      const nowWh = Math.max(0, this.soeGroupWh[g] + (moved * this.soeGroupWh[g]) / ah);
+      if (nowAh > 0) wh += (nowWh * c) / nowAh;
+    }
+    this.out.soeWh = wh;
+  }
+
+  /**
    * The 1 s part: the charging profile, health per group (fed the mean current of the second, plus the group's own bleed current),
    * its capacity and resistance fed back into the group states, the cold empty point and the SOE.
    */
@@ -340,18 +399,7 @@ export class BmsPerformance {
         o.sohResistance = res;
       }
     }
-    this.sinceEnergyS += dtS;
-    if (p.health.enabled && (Number.isNaN(o.soeWh) || this.sinceEnergyS >= p.health.energyEveryS - 1e-9)) {
-      this.sinceEnergyS = 0;
-      o.soeWh = packRemainingEnergy(model, {
-        soc: this.soc,
-        tempK: s.tempK,
-        capacityAh: this.cellCapacityAh,
-        resistanceScale: s.resistanceScale,
-        parallelCells: np,
-        dischargeCurrentA: p.health.energyRateC * np * model.capacityAh,
-      }).energyWh;
-    }
+    if (p.health.enabled) this.updateEnergy(dtS);
     this.slowChargeC = 0;
     this.slowBalancingC.fill(0);
     // The charging profile solves every group: a charger's setpoint once a second (the SOP and the baseline
