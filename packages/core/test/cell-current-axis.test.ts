@@ -60,6 +60,39 @@ test("constant-current response from rest equals the closed form with R0 scaled 
   }
 });
 
+test("an RC pair's current axis scales its R at a fixed τ: closed-form response and relaxation", () => {
+  const m = testCell({
+    coulombicEfficiency: 1,
+    ocv: { soc: [0, 1], voltageV: [3.2, 4.1] },
+    dUdT_VperK: 0,
+    r0Ohm: R0,
+    rc: [{ rOhm: R1, cF: C1, rCurrentScale: SCALE }],
+    hysteresis: undefined,
+    arrheniusEaJperMol: 0,
+  });
+  const tau = R1 * C1;
+  const cur = -4;
+  const n = 120;
+  const t = Array.from({ length: 2 * n }, (_, k) => k * 2);
+  const currentA = t.map((_, k) => (k === 0 || k >= n ? 0 : cur));
+  const sim = simulateCell(m, { timeS: t, currentA }, { initialSoc: 0.6 });
+  const tEnd = t[n - 1];
+  const zEnd = 0.6 + (cur * tEnd) / (3600 * Q_AH);
+  const vEnd = R1 * scaleAt(cur) * cur * (1 - Math.exp(-tEnd / tau));
+  for (let k = 1; k < 2 * n; k++) {
+    const loaded = k < n;
+    const z = loaded ? 0.6 + (cur * t[k]) / (3600 * Q_AH) : zEnd;
+    const v1 = loaded
+      ? R1 * scaleAt(cur) * cur * (1 - Math.exp(-t[k] / tau))
+      : vEnd * Math.exp(-(t[k] - tEnd) / tau);
+    const expected = 3.2 + 0.9 * z + (loaded ? R0 * cur : 0) + v1;
+    assert.ok(
+      Math.abs(sim.voltageV[k] - expected) <= 1e-9,
+      `t = ${t[k]} s: ${sim.voltageV[k]} vs ${expected}`,
+    );
+  }
+});
+
 test("linearize evaluates R0 at the previous step's current by default (explicit one-step lag)", () => {
   const m = oneRcCell();
   const cells = new CellArray(m, 1, { soc: 0.5, tempK: T25 });

@@ -40,6 +40,7 @@ interface FitOptions extends ColumnOptions {
   slowRc: boolean;
   wholeTest: boolean;
   longRc?: boolean;
+  currentAxis?: boolean;
   ahCol?: string;
   ahFromFull?: boolean;
   untilEmpty?: boolean;
@@ -93,6 +94,10 @@ export function registerFit(program: Command): void {
       .option(
         "--long-rc",
         "whole-test refinement with a pair slower than the slow pair (the fastest pulse pair folded into R0)",
+      )
+      .option(
+        "--current-axis",
+        "give R0 a current axis from pulses at several currents (a multiplier over |I| per test temperature)",
       )
       .option(
         "--no-whole-test",
@@ -167,6 +172,7 @@ export function registerFit(program: Command): void {
       slowRc: o.slowRc,
       wholeTest: o.wholeTest,
       longRc: o.longRc,
+      currentAxis: o.currentAxis,
       base,
       provenance: {
         tool: "coxswain fit",
@@ -294,6 +300,10 @@ function summary(r: FitResult, seconds: number): string {
     lines.push(
       `  ${t.tempC} °C: ${t.pulses.length} pulses (median fit RMSE ${rms[rms.length >> 1].toFixed(2)} mV, worst ${rms[rms.length - 1].toFixed(2)} mV), ${t.slow.length} slow relaxations, ${t.restPoints.length} rest points`,
     );
+    if (t.r0CurrentScale && r.params.r0CurrentScale)
+      lines.push(
+        `    R0 × ${t.r0CurrentScale.map((x, j) => `${x.toFixed(3)} at ${r.params.r0CurrentScale?.currentA[j]} A`).join(", ")}`,
+      );
     const w = t.wholeTest;
     if (w)
       lines.push(

@@ -18,11 +18,13 @@
  *          + (1 − η)·I·∫OCV dt + I_leak·∫OCV dt
  * (ohmic, polarisation, hysteresis, reversible, coulombic-inefficiency and self-discharge heat).
  *
- * A set with a current axis for R0 (`r0CurrentScale`) makes R0 depend on |I|. To keep V affine in I over a step
- * (the parallel current split needs it), linearize() evaluates R0 at a current given in advance: by default the
- * cell's current of the previous step (an explicit one-step lag, kept per cell in `lastCurrentA`); a caller that
- * knows the step's current (a simulation with a current profile) passes it. The R0 of the step is used for both
- * its voltage and its heat, so the energy balance holds either way.
+ * A set with a current axis (`r0CurrentScale`, `rc[k].rCurrentScale`) makes R0 and R_k depend on |I| (R_k at a
+ * fixed τ_k: the pulses show the fast pair's time constant independent of current, and the relaxation after a
+ * pulse then keeps the pulse's τ, as the per-pulse fits assume). To keep V
+ * affine in I over a step (the parallel current split needs it), linearize() evaluates them at a current given in
+ * advance: by default the cell's current of the previous step (an explicit one-step lag, kept per cell in
+ * `lastCurrentA`); a caller that knows the step's current (a simulation with a current profile) passes it. The
+ * resistances of the step are used for both its voltage and its heat, so the energy balance holds either way.
  */
 import { SECONDS_PER_HOUR } from "../units.ts";
 import type { CellModel } from "./params.ts";
@@ -185,10 +187,10 @@ export class CellArray {
   /**
    * Computes emf[i] and resistance[i] such that the terminal voltage at the end of a step of length dt is
    * V = emf + resistance·I for any current I with the sign of `direction` (+1 charge, −1 discharge, 0 rest).
-   * A set with a current axis for R0 evaluates it at `r0CurrentA` (default: the cell's last step current, a
-   * one-step lag; only its magnitude is used); sets without one ignore it.
+   * A set with a current axis evaluates it at `scaleCurrentA` (default: the cell's last step current, a one-step
+   * lag; only its magnitude is used); sets without one ignore it.
    */
-  linearize(i: number, dt: number, direction: number, r0CurrentA = this.lastCurrentA[i]): void {
+  linearize(i: number, dt: number, direction: number, scaleCurrentA = this.lastCurrentA[i]): void {
     const m = this.model;
     const z = this.soc[i];
     const tK = this.tCellK[i];
@@ -199,12 +201,14 @@ export class CellArray {
     let e = ocvAt(m, zLeak, tK);
     let r = ocvSlope(m, zLeak, tK) * ((eta * dt) / q);
     const cs = m.r0CurrentScale;
-    const r0 = m.r0.at(z, tK, direction) * rs * (cs ? cs.at(z, tK, r0CurrentA) : 1);
+    const r0 = m.r0.at(z, tK, direction) * rs * (cs ? cs.at(z, tK, scaleCurrentA) : 1);
     r += r0;
     for (let k = 0; k < this.nRc; k++) {
       const b = m.rc[k];
-      const rk = b.r.at(z, tK, direction) * rs;
-      const tau = rk * b.c.at(z, tK);
+      const rBase = b.r.at(z, tK, direction) * rs;
+      // A current axis scales the pair's R at a fixed time constant (its C scales inversely).
+      const tau = rBase * b.c.at(z, tK);
+      const rk = b.rCurrentScale ? rBase * b.rCurrentScale.at(z, tK, scaleCurrentA) : rBase;
       const a = tau > 0 ? Math.exp(-dt / tau) : 0;
       this.kR[k] = rk;
       this.kA[k] = a;

@@ -7,10 +7,12 @@
  * `{ soc, tempC, values: [[…per SOC…] per temperature] }`. Tables that may differ by current direction
  * (R0, R_k) also accept `{ charge: table, discharge: table }`.
  *
- * Optional current axis of R0 (`r0CurrentScale`): `{ currentA: [|I| points, A], scale: [table per point] }`, a
- * dimensionless multiplier on `r0Ohm` at each current magnitude (in A, not C-rate, like every other quantity of the
- * format), linear in |I| between the points and held beyond them. The fitter makes the scale 1 at its lowest
- * point, so that `r0Ohm` alone is the low-current (largest) R0 that power limits may use conservatively.
+ * Optional current axis of R0 (`r0CurrentScale`) and of an RC pair's R (`rc[k].rCurrentScale`):
+ * `{ currentA: [|I| points, A], scale: [table per point] }`, a dimensionless multiplier on the resistance at each
+ * current magnitude (in A, not C-rate, like every other quantity of the format), linear in |I| between the points
+ * and held beyond them; an RC pair's R is scaled at a fixed time constant τ = R·C (its C scales inversely). The fitter makes the scale 1
+ * at its lowest point, so that the tables alone are the low-current (largest) resistances that power limits may
+ * use conservatively.
  */
 import {
   array,
@@ -255,9 +257,14 @@ export const cellParamsSchema = object({
   /** Multiplier on R0 over current magnitude (see the file comment); absent: R0 does not depend on |I|. */
   r0CurrentScale: optional(currentScaleSchema),
   rc: optional(
-    array(object({ rOhm: dirTableSchema({ min: 0, max: 100 }), cF: tableSchema({ gt: 0, max: 1e9 }) }), {
-      maxLength: 3,
-    }),
+    array(
+      object({
+        rOhm: dirTableSchema({ min: 0, max: 100 }),
+        cF: tableSchema({ gt: 0, max: 1e9 }),
+        rCurrentScale: optional(currentScaleSchema),
+      }),
+      { maxLength: 3 },
+    ),
     [],
   ),
   arrheniusEaJperMol: optional(number({ min: 0, max: 200000 }), 0),
@@ -301,7 +308,12 @@ export interface CellModel {
   readonly r0: DirTable;
   /** Multiplier on r0 over |I| (null: none). Use r0At() in model.ts for the resistance at a current. */
   readonly r0CurrentScale: CurrentScale | null;
-  readonly rc: readonly { readonly r: DirTable; readonly c: Table }[];
+  /** RC pairs; rCurrentScale multiplies r over |I| (null: none). */
+  readonly rc: readonly {
+    readonly r: DirTable;
+    readonly c: Table;
+    readonly rCurrentScale: CurrentScale | null;
+  }[];
   readonly hysteresis: {
     readonly m: Table;
     readonly m0: Table;
@@ -351,6 +363,18 @@ function compileDir(spec: DirTableSpec, refTempK: number, ea: number): DirTable 
   return DirTable.same(compileTable(spec, refTempK, ea));
 }
 
+function compileScale(
+  spec: { currentA: number[]; scale: TableSpec[] } | undefined,
+  refTempK: number,
+): CurrentScale | null {
+  return spec
+    ? new CurrentScale(
+        Float64Array.from(spec.currentA),
+        spec.scale.map((t) => compileTable(t, refTempK)),
+      )
+    : null;
+}
+
 /** Compiles a validated file into the runtime model. */
 export function compileCellParams(file: CellParamsFile): CellModel {
   const refTempK = celsiusToKelvin(file.referenceTempC ?? 25);
@@ -378,15 +402,11 @@ export function compileCellParams(file: CellParamsFile): CellModel {
     ocv,
     dUdT: compileTable(file.dUdT_VperK ?? 0, refTempK),
     r0: compileDir(file.r0Ohm, refTempK, ea),
-    r0CurrentScale: file.r0CurrentScale
-      ? new CurrentScale(
-          Float64Array.from(file.r0CurrentScale.currentA),
-          file.r0CurrentScale.scale.map((t) => compileTable(t, refTempK)),
-        )
-      : null,
+    r0CurrentScale: compileScale(file.r0CurrentScale, refTempK),
     rc: (file.rc ?? []).map((b) => ({
       r: compileDir(b.rOhm, refTempK, ea),
       c: compileTable(b.cF, refTempK),
+      rCurrentScale: compileScale(b.rCurrentScale, refTempK),
     })),
     hysteresis: h
       ? {

@@ -73,12 +73,13 @@ export function stepCoefficients(
   const eta = dir > 0 ? m.coulombicEfficiency : 1;
   const q = SECONDS_PER_HOUR * capacityAh;
   c.dzdI = (eta * dt) / q;
-  // The current is a measured input: a current-dependent R0 changes the prediction, not the state Jacobian.
+  // The current is a measured input: a current-dependent R0 or R_k changes the prediction, not the state Jacobian.
   c.r0 = r0At(m, z, tK, currentA);
   for (let k = 0; k < m.rc.length; k++) {
     const b = m.rc[k];
-    const rk = b.r.at(z, tK, dir);
-    const tau = rk * b.c.at(z, tK);
+    const rBase = b.r.at(z, tK, dir);
+    const tau = rBase * b.c.at(z, tK);
+    const rk = b.rCurrentScale ? rBase * b.rCurrentScale.at(z, tK, currentA) : rBase;
     const a = tau > 0 ? Math.exp(-dt / tau) : 0;
     c.a[k] = a;
     c.b[k] = rk * (1 - a);

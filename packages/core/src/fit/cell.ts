@@ -15,8 +15,12 @@
  *    resistances beyond the measured temperatures and fills rows between them.
  * 7. The resistance tables of each temperature are refined over the whole tests of that temperature (whole.ts):
  *    the per-pulse values are the start and a weak prior.
+ * Opt-in (`currentAxis`): pulses at several currents give R0 and the fastest pulse pair's R a current axis, one
+ * multiplier over |I| per test temperature (currentScaleFromPulses); their tables then hold the values at the
+ * lowest pulse current.
  */
 import { type CellParamsFile, loadCellModel } from "../cell/params.ts";
+import { CurrentScale, Table } from "../cell/table.ts";
 import { interp1 } from "../math/interp.ts";
 import { levenbergMarquardt } from "../math/lm.ts";
 import { celsiusToKelvin, GAS_CONSTANT, kelvinToCelsius } from "../units.ts";
@@ -73,6 +77,12 @@ export interface FitInput {
    * the per-pulse identification (default true; not with separate charge and discharge tables).
    */
   wholeTest?: boolean;
+  /**
+   * Give R0 and the fastest pulse pair's R a current axis from pulses at several currents (default false): one
+   * multiplier over |I| per test temperature, 1 at the lowest pulse current, that the whole-test refinement holds
+   * while it refines the tables over SOC.
+   */
+  currentAxis?: boolean;
   /** SOC points of the parameter tables (default 0, 0.05, …, 1). */
   socGrid?: number[];
   /** Fields that cannot be identified from these tests (limits, thermal, description, …), copied as they are. */
@@ -94,6 +104,8 @@ export interface TemperatureFit {
   longStepPeriodS: number | null;
   /** The tests of this temperature on their own time bases (shared amp-hour counters merged). */
   timelines: TestTimeline[];
+  /** Multiplier of R0 and R1 per current class of the current axis (null without one). */
+  r0CurrentScale?: number[] | null;
   /** Weighted RMS voltage error over the whole tests before and after the refinement, V. */
   wholeTest?: { rmsBeforeV: number; rmsAfterV: number; iterations: number };
 }
@@ -111,6 +123,11 @@ export interface FitResult {
 
 /** Half-width, in SOC steps, of the running median that smooths the slow RC pair. */
 const SLOW_HALF_WINDOW = 2;
+/**
+ * Pulse pairs that share R0's current axis: the fastest one (R0 + R1 is what the data resolve). Scaling the second
+ * pair as well was worse on the Panasonic drive cycles (docs/fit.md).
+ */
+const SCALED_PAIRS = 1;
 const DEFAULT_GRID = Array.from({ length: 21 }, (_, i) => i / 20);
 
 /** SOC of every row: full where the most charge had gone in, or from the record's stated start. */
@@ -162,6 +179,10 @@ export function fitCell(input: FitInput): FitResult {
   if (!(Number.isInteger(nRc) && nRc >= 1 && nRc <= 3))
     throw new Error(`rcPairs: got ${nRc}, expected 1, 2 or 3 RC pairs`);
   if (input.pulseTests.length === 0) throw new Error("fitting needs at least one pulse/HPPC test");
+  if (input.currentAxis && input.longRc)
+    throw new Error(
+      "currentAxis and longRc cannot be combined: --long-rc folds the fastest pulse pair, which shares R0's current axis, into R0",
+    );
 
   const capacities = (input.capacityTests ?? []).map((s) => ({
     source: s.source,
@@ -324,6 +345,37 @@ export function fitCell(input: FitInput): FitResult {
   // Parameter tables: per temperature and direction, the median of each SOC level, onto the grid.
   const grid = input.socGrid ?? DEFAULT_GRID;
   type Row = { r0: number[]; r: number[][]; tau: number[][] };
+  const good = (ps: PulseFit[]) => ps.filter((p) => p.converged || p.rmsV < 0.01);
+  const tempsC = temperatures.map((t) => t.tempC);
+  const axis = input.currentAxis ? currentScaleFromPulses(temperatures.map((t) => good(t.pulses))) : null;
+  if (input.currentAxis && !axis)
+    warnings.push("current axis: the pulses have fewer than two current classes; R0 gets no current axis");
+  temperatures.forEach((t, i) => {
+    t.r0CurrentScale = axis ? axis.scale[i] : null;
+  });
+  const r0CurrentScale = axis
+    ? {
+        currentA: axis.currentA,
+        scale: axis.currentA.map((_, c) =>
+          tempsC.length > 1
+            ? { tempC: tempsC, values: axis.scale.map((row) => sig(row[c], 4)) }
+            : sig(axis.scale[0][c], 4),
+        ),
+      }
+    : null;
+  const compiledScale = r0CurrentScale
+    ? new CurrentScale(
+        Float64Array.from(r0CurrentScale.currentA),
+        r0CurrentScale.scale.map((sc) =>
+          typeof sc === "number"
+            ? new Table([0], [celsiusToKelvin(tempsC[0])], [sc])
+            : new Table([0], sc.tempC.map(celsiusToKelvin), sc.values),
+        ),
+      )
+    : null;
+  // With a current axis every pulse's R0 and R1 are brought to the lowest current before the median of its level.
+  const atLowCurrent = (p: PulseFit, r: number) =>
+    compiledScale ? r / compiledScale.at(p.soc, p.tempK, p.currentA) : r;
   const rowFor = (pulses: PulseFit[]): Row => {
     const lv = levels(pulses, (p) => p.soc, 0.02);
     const zs = lv.map((l) => median(l.map((p) => p.soc)));
@@ -341,12 +393,13 @@ export function fitCell(input: FitInput): FitResult {
       return grid.map((z) => interp1(zs, ys, z));
     };
     return {
-      r0: pick((p) => p.r0Ohm),
-      r: Array.from({ length: nRc }, (_, j) => pick((p) => p.rc[j].rOhm)),
+      r0: pick((p) => atLowCurrent(p, p.r0Ohm)),
+      r: Array.from({ length: nRc }, (_, j) =>
+        pick((p) => (j < SCALED_PAIRS ? atLowCurrent(p, p.rc[j].rOhm) : p.rc[j].rOhm)),
+      ),
       tau: Array.from({ length: nRc }, (_, j) => pick((p) => p.rc[j].tauS)),
     };
   };
-  const good = (ps: PulseFit[]) => ps.filter((p) => p.converged || p.rmsV < 0.01);
   const rows = temperatures.map((t) => {
     const all = good(t.pulses);
     const dis = all.filter((p) => p.currentA < 0);
@@ -360,7 +413,6 @@ export function fitCell(input: FitInput): FitResult {
     };
   });
   const split = rows.every((r) => r.split);
-  const tempsC = temperatures.map((t) => t.tempC);
   // The model interpolates linearly in temperature, resistances change exponentially: the tables get rows between
   // the test temperatures (at most 2.5 K apart) filled by Arrhenius interpolation (ln R linear in 1/T).
   const fineT: number[] = [];
@@ -416,6 +468,7 @@ export function fitCell(input: FitInput): FitResult {
       return {
         rOhm: split && j < nRc ? dirTable((x) => x.r[j]) : table(r),
         cF: table(capOf(r, refine(tRows.map((t) => t.rc[j].tau)))),
+        ...(r0CurrentScale && j < SCALED_PAIRS ? { rCurrentScale: r0CurrentScale } : {}),
       };
     }),
   });
@@ -539,6 +592,7 @@ export function fitCell(input: FitInput): FitResult {
     capacityAh: sig(capacityAh),
     ocv,
     ...resistanceTables(pulseRows),
+    ...(r0CurrentScale ? { r0CurrentScale } : {}),
     arrheniusEaJperMol: sig(arrheniusEa, 4),
     ...(hysteresisM && gamma !== undefined
       ? {
@@ -554,7 +608,7 @@ export function fitCell(input: FitInput): FitResult {
     provenance: {
       ...((input.base.provenance as Record<string, unknown>) ?? {}),
       ...input.provenance,
-      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level)${refineWhole ? `, then every table of each temperature refined by Levenberg–Marquardt on the simulated voltage over the whole tests${longRc ? " (with the fastest pulse pair folded into R0 and a pair slower than the slow one)" : ""}` : ""}; Arrhenius extrapolation in temperature`,
+      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level)${axis ? `, R0 and R1 × a multiplier over |I| from the pulses' ${axis.currentA.length} current classes` : ""}${refineWhole ? `, then every table of each temperature refined by Levenberg–Marquardt on the simulated voltage over the whole tests${longRc ? " (with the fastest pulse pair folded into R0 and a pair slower than the slow one)" : ""}` : ""}; Arrhenius extrapolation in temperature`,
       capacityScaleAh: sig(capacityAh),
       measuredCapacitiesAh: capacities.map((c) => ({
         // The file's name only (no folder, no .gz), so that a set fitted from copies compares equal.
@@ -603,6 +657,9 @@ export function fitCell(input: FitInput): FitResult {
         grid,
         tempC: t.tempC,
         arrheniusEa,
+        currentScale: compiledScale
+          ? { r0: compiledScale, rc: init.rc.map((_, k) => (k < SCALED_PAIRS ? compiledScale : null)) }
+          : undefined,
       });
       t.wholeTest = { rmsBeforeV: r.rmsBeforeV, rmsAfterV: r.rmsAfterV, iterations: r.iterations };
       return r.row;
@@ -610,6 +667,58 @@ export function fitCell(input: FitInput): FitResult {
     Object.assign(params, resistanceTables(refined));
   }
   return { params, capacityAh, temperatures, lowRate, capacities, gamma, arrheniusEa, warnings };
+}
+
+/**
+ * The current axis of the fast resistance (R0 + R1, the fastest pulse pair) from pulses at several currents. At the
+ * data's resolution the split between R0 and a pair of τ ≈ 0.5 s is not well determined (on the Panasonic HPPC the
+ * fitted R0 rises with current where R1 falls faster), their sum is; so one multiplier serves both. The pulses of
+ * all temperatures are put into current classes (|I| within 15 % on a log scale); the axis holds each class's
+ * median |I|. Per temperature, each class's multiplier is the median over SOC levels (and directions) of its
+ * pulses' median R0 + R1 over the lowest class's at the same level — a ratio, so the SOC dependence stays in the
+ * tables — made non-increasing in |I| (faster charge transfer at higher current, Butler–Volmer). A class a
+ * temperature lacks takes the one below it. Null with fewer than two classes.
+ */
+export function currentScaleFromPulses(
+  perTemperature: PulseFit[][],
+): { currentA: number[]; scale: number[][] } | null {
+  const classes = levels(perTemperature.flat(), (p) => Math.log(Math.abs(p.currentA)), Math.log(1.15));
+  if (classes.length < 2) return null;
+  const currentA = classes.map((c) => sig(median(c.map((p) => Math.abs(p.currentA))), 4));
+  const classOf = new Map<PulseFit, number>();
+  classes.forEach((c, j) => {
+    for (const p of c) classOf.set(p, j);
+  });
+  const scale = perTemperature.map((pulses) => {
+    const ratios: number[][] = classes.map(() => []);
+    for (const dir of [-1, 1])
+      for (const level of levels(
+        pulses.filter((p) => Math.sign(p.currentA) === dir),
+        (p) => p.soc,
+        0.02,
+      )) {
+        const byClass = classes.map((_, j) =>
+          level
+            .filter((p) => classOf.get(p) === j)
+            .map((p) => p.r0Ohm + p.rc.slice(0, SCALED_PAIRS).reduce((a, x) => a + x.rOhm, 0)),
+        );
+        const low = byClass.findIndex((r) => r.length > 0);
+        if (low < 0) continue;
+        const ref = median(byClass[low]);
+        // A level whose lowest class is not the axis' lowest says nothing about the ratio to it.
+        if (low !== 0) continue;
+        byClass.forEach((r, j) => {
+          if (r.length) ratios[j].push(median(r) / ref);
+        });
+      }
+    const out: number[] = [];
+    for (let j = 0; j < classes.length; j++) {
+      const own = ratios[j].length ? median(ratios[j]) : (out[j - 1] ?? 1);
+      out.push(j === 0 ? 1 : Math.min(out[j - 1], own));
+    }
+    return out;
+  });
+  return { currentA, scale };
 }
 
 /**

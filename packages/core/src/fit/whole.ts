@@ -14,6 +14,7 @@
  */
 import type { CellModel } from "../cell/params.ts";
 import { simulateCell } from "../cell/simulate.ts";
+import type { CurrentScale } from "../cell/table.ts";
 import { findInterval } from "../math/interp.ts";
 import { levenbergMarquardt } from "../math/lm.ts";
 import { celsiusToKelvin, GAS_CONSTANT, SECONDS_PER_HOUR } from "../units.ts";
@@ -152,6 +153,11 @@ export interface RefineOptions {
    * 1.4 mV of RMS error, which holds the grid points that the tests do not reach.
    */
   prior?: number;
+  /**
+   * The set's current axes of R0 and of the RC pairs' R, held while the tables over SOC are refined: each row's
+   * resistances are scaled at that row's own current, as a simulation with the measured current does.
+   */
+  currentScale?: { r0: CurrentScale | null; rc: readonly (CurrentScale | null)[] };
   maxIterations?: number;
   /** Stop when an accepted step lowers the cost by less than this fraction (default 1e-4). */
   costTolerance?: number;
@@ -193,6 +199,9 @@ export function refineOnWholeTests(
     cell: Int32Array;
     frac: Float64Array;
     arr: Float64Array;
+    /** R0 and R_k multipliers of the row's current (1 without a current axis), rcf[j·nRc + k]. */
+    r0f: Float64Array;
+    rcf: Float64Array;
     weight: Float64Array;
   };
   const prepared: Prepared[] = [];
@@ -208,6 +217,8 @@ export function refineOnWholeTests(
       cell: new Int32Array(n),
       frac: new Float64Array(n),
       arr: new Float64Array(n),
+      r0f: new Float64Array(n).fill(1),
+      rcf: new Float64Array(n * nRc).fill(1),
       weight: new Float64Array(n),
     };
     for (let k = 1; k <= n; k++) {
@@ -220,6 +231,12 @@ export function refineOnWholeTests(
       p.cur[j] = tl.currentA[k];
       p.dt[j] = tl.timeS[k] - tl.timeS[k - 1];
       p.arr[j] = Math.exp((o.arrheniusEa / GAS_CONSTANT) * (1 / tl.tempK[k] - 1 / tRefK));
+      const cs = o.currentScale;
+      if (cs?.r0) p.r0f[j] = cs.r0.at(z, tl.tempK[k], tl.currentA[k]);
+      for (let q = 0; q < nRc; q++) {
+        const s = cs?.rc[q];
+        if (s) p.rcf[j * nRc + q] = s.at(z, tl.tempK[k], tl.currentA[k]);
+      }
       p.weight[j] = Math.min(p.dt[j], capS);
       weightSum += p.weight[j];
     }
@@ -268,10 +285,12 @@ export function refineOnWholeTests(
     const w = d.frac[j];
     const f = d.arr[j];
     const cur = d.cur[j];
-    let volt = d.offset[j] + f * ((1 - w) * r0n[c] + w * r0n[c + 1]) * cur;
+    let volt = d.offset[j] + f * d.r0f[j] * ((1 - w) * r0n[c] + w * r0n[c + 1]) * cur;
     for (let k = 0; k < nRc; k++) {
-      const r = f * ((1 - w) * rn[k][c] + w * rn[k][c + 1]);
-      const tau = r * ((1 - w) * cn[k][c] + w * cn[k][c + 1]);
+      const rBase = f * ((1 - w) * rn[k][c] + w * rn[k][c + 1]);
+      // A current axis scales R at a fixed τ, as in the model.
+      const tau = rBase * ((1 - w) * cn[k][c] + w * cn[k][c + 1]);
+      const r = rBase * d.rcf[j * nRc + k];
       const a = Math.exp(-d.dt[j] / tau);
       v[k] = a * v[k] + r * (1 - a) * cur;
       volt += v[k];
