@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { anodePotentialAt } from "../src/charging/anode.ts";
 import { packRemainingEnergy } from "../src/estimate/energy.ts";
 import {
   type BmsConfig,
@@ -457,4 +458,44 @@ test("the performance section is validated: field, value and allowed range; a fu
   // Off, the controller is the baseline: no performance state at all.
   const off = compileBmsConfig(defaultBmsConfigFile(pack, model, { performance: false }));
   assert.equal(off.performance.sop.enabled, false);
+});
+
+test("plating-aware charging at 1 °C from 60 %: the anode-potential limit binds and no cell's true anode potential reaches 0 V", () => {
+  // A profile that would allow the datasheet maximum at any temperature, and the baseline's cold charge limits
+  // moved out of the way, so that only the plating limit stands between the charger and lithium plating.
+  const s = scenario({
+    ns: 4,
+    np: 2,
+    soc: 0.6,
+    tempC: 1,
+    stepS: 0.1,
+    phases: [
+      { kind: "rest", durationS: 12 },
+      { kind: "current", currentA: 100, durationS: 600 },
+    ],
+  });
+  let platingTasks = 0;
+  let lowestV = Number.POSITIVE_INFINITY;
+  const share = 0.6;
+  runBmsOnTwin(s, model, {
+    periodS: 0.1,
+    config: config((f) => {
+      f.limits.chargeTempLow = { mol: -6, rsl: -8, msl: -10, tripMargin: 1, hysteresis: 2 };
+      const t = perf(f).charging.profile.currentTable;
+      t.currentA = t.currentA.map((row) => row.map(() => model.limits.chargeCurrentMaxA));
+    }, 0.1),
+    beforeStep: (twin, _c, st) => {
+      if (st.performance?.out.profileReason === "plating margin") platingTasks++;
+      const c = twin.pack.cells;
+      if (twin.pack.stringCurrentA > 0)
+        for (let k = 0; k < c.soc.length; k++)
+          lowestV = Math.min(
+            lowestV,
+            anodePotentialAt(model, c.soc[k], c.tCellK[k], twin.pack.cellVoltageV[k], share),
+          );
+    },
+  });
+  assert.ok(platingTasks > 1000, `the plating limit set the profile in ${platingTasks} steps`);
+  // The margin is 30 mV; the cells, each at its own state inside its group, keep at least half of it.
+  assert.ok(lowestV > 0.015, `lowest true anode potential ${lowestV * 1000} mV`);
 });
