@@ -208,15 +208,20 @@ export class BmsPerformance {
     this.slowChargeC += chargeC;
     for (let g = 0; g < balancingC.length; g++) this.slowBalancingC[g] += balancingC[g];
     if (!this.ready) {
-      // The start SOC from the OCV averaged over START_FRAMES frames at rest (sensor noise), each group read at
-      // its own temperature.
+      // The start SOC from the OCV averaged over up to START_FRAMES frames at rest (sensor noise), each group
+      // read at its own temperature. A frame under load ends the average (its IR drop is no OCV); if no frame
+      // was at rest, that one frame is all there is.
       lim.update(m);
       const v = m.groupVoltageV;
       for (let g = 0; g < v.value.length; g++) if (v.valid[g] === 0) return;
-      for (let g = 0; g < v.value.length; g++) this.soc[g] += v.value[g] / START_FRAMES;
-      if (++this.startFrames < START_FRAMES) return;
+      const atRest = !m.packCurrentA.valid || Math.abs(m.packCurrentA.value) <= restCurrentA;
+      if (atRest || this.startFrames === 0) {
+        for (let g = 0; g < v.value.length; g++) this.soc[g] += v.value[g];
+        this.startFrames++;
+        if (atRest && this.startFrames < START_FRAMES) return;
+      }
       for (let g = 0; g < this.soc.length; g++)
-        this.soc[g] = socAtOcv(this.model, this.soc[g], s.caseTempK[g]);
+        this.soc[g] = socAtOcv(this.model, this.soc[g] / this.startFrames, s.caseTempK[g]);
       this.ready = true;
       lim.update(m, this.soc);
     } else {
