@@ -245,7 +245,7 @@ test("balancing by SOC brings a 2-point spread under 0.5 points, and the SOC est
   // Six single cells with a random SOC spread (σ = 1 point), resting; the controller runs once a second. The
   // start SOC is read through the OCV, which is flat here (about 1 mV per point), so a group-voltage channel's
   // offset and gain error carry straight into the balance (the twin's default channels, 1 mV and 2·10⁻⁴, leave
-  // about 1 point); this run has channels with noise only (0.8 mV, averaged over the first ten frames).
+  // about 1 point); this run has channels with noise only (0.8 mV, averaged over the first ten frames at rest).
   const ns = 6;
   const s = scenario({
     ns,
