@@ -100,3 +100,22 @@ test("a stale fast path is detectably different (the comparison can fail)", () =
   const { maxDv } = compare(100000, 3, 10);
   assert.ok(maxDv > 1e-4, `expected drift from never refreshing, got ${maxDv}`);
 });
+
+test("a set with a current axis on its resistances is refused by the fast path, not silently simplified", () => {
+  const scale = { currentA: [1, 5], scale: [1, 0.6] };
+  assert.throws(
+    () => new FastCells(new CellArray(testCell({ r0CurrentScale: scale }), 1, { soc: 0.5, tempK: 298.15 })),
+    /r0CurrentScale is set, but the pack twin's fast path does not model a current axis/,
+  );
+  const rc = [{ rOhm: 0.02, cF: 1500, rCurrentScale: scale }];
+  assert.throws(
+    () => new FastCells(new CellArray(testCell({ rc }), 1, { soc: 0.5, tempK: 298.15 })),
+    /rc\[0\]\.rCurrentScale is set/,
+  );
+  // Without the axis the same cell is accepted.
+  assert.ok(
+    new FastCells(
+      new CellArray(testCell({ rc: [{ rOhm: 0.02, cF: 1500 }] }), 1, { soc: 0.5, tempK: 298.15 }),
+    ),
+  );
+});

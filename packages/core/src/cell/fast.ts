@@ -204,6 +204,18 @@ export class FastCells {
     this.h = cells.h;
     this.s = cells.s;
     if (this.nRc > 3) throw new Error(`RC branches: got ${this.nRc}, the fast path handles at most 3`);
+    // A current axis makes R depend on |I| (CellArray takes it at the previous step's current); the fast path
+    // caches R between refreshes and has no such lag, so it refuses the set rather than ignore the axis.
+    const scaledRc = cells.model.rc.findIndex((b) => b.rCurrentScale);
+    const axis = cells.model.r0CurrentScale
+      ? "r0CurrentScale"
+      : scaledRc >= 0
+        ? `rc[${scaledRc}].rCurrentScale`
+        : null;
+    if (axis)
+      throw new Error(
+        `${cells.model.name}: ${axis} is set, but the pack twin's fast path does not model a current axis (expected a set without one)`,
+      );
     this.v0 = cells.vrc[0] ?? new Float64Array(0);
     this.v1 = cells.vrc[1] ?? new Float64Array(0);
     this.v2 = cells.vrc[2] ?? new Float64Array(0);
