@@ -28,6 +28,9 @@ Cell current binds exactly (the host holds the current). The acceptance test
 `;
 }
 
+/** A relative change with its sign, one decimal (no "−0.0 %"). */
+const gainPct = (x: number) => (Math.abs(x) < 0.0005 ? "0.0 %" : `${x > 0 ? "+" : ""}${pct(x, 1)}`);
+
 /** The drive runs of one ambient without the θ/bias variant, by mode. */
 function driveRun(runs: Json[], ambientC: number, mode: string): Json {
   return runs.find(
@@ -59,6 +62,11 @@ function driveSection(drive: Json): string {
     (r) =>
       `| ${setup(r)} | ${r.options.mode} | ${f(r.minCellV, 3)} | ${f(r.maxCellV, 3)} | ${f(r.maxCellTempC, 2)} | ${Number.isFinite(r.maxChargingCellTempC) ? f(r.maxChargingCellTempC, 2) : "no charging"} | ${f(r.maxPackDischargeA, 1)} | ${f(r.maxCellDischargeA, 2)} | ${f(r.cellOverCurrentS, 1)} | ${r.alarms.join(", ") || "none"} |`,
   );
+  const shortRows = runs.map((r) => {
+    const by = Object.entries(r.shortOfDemandS as Record<string, number>).sort((a, b) => b[1] - a[1]);
+    const total = by.reduce((sum, [, t]) => sum + t, 0);
+    return `| ${setup(r)} | ${r.options.mode} | ${f(total, 0)} (${f(r.dischargeDemandS, 0)}) | ${by.map(([k, t]) => `${k} ${f(t, 1)}`).join(", ")} |`;
+  });
   const m = runs[0].msl;
   const gain = (amb: number, mode: string, measure: (r: Json) => number) => {
     const b = driveRun(runs, amb, "baseline");
@@ -106,6 +114,9 @@ acceleration. The twin steps at 10 ms, the BMS controller's period.
   faults, RSL alarms). The SOP window is the recommended safety limits (RSL) for voltage and temperature and the
   MOL for current: the baseline needs the buffer between its MOLs and the maximum safety limits (MSL) because it
   only reacts to what it measures; the SOP predicts the next seconds of every candidate group.
+- **BMS performance functions**: the controller's own default configuration, where \`bms/performance.ts\` is on
+  (host current limits min(baseline, SOP at the MOL), predictive cooling, the cold usable-empty point, charging
+  profile): for comparison; it never allows more current than the baseline.
 - **True core temperature**: the predictive run fed the twin's hottest core per group instead of its estimate
   (nearest sensor plus the heat over the core-to-case conductance): what a better temperature estimate unlocks.
 
@@ -117,6 +128,14 @@ delivers less; the share of the demand met in brackets), and **until empty**, al
 | setup | limits | discharged, first ${fixed} US06, kWh (demand met) | discharged until empty, kWh | regen accepted, kWh | discharged per US06, kWh | SOC at the end |
 |---|---|---:|---:|---:|---|---:|
 ${energyRows.join("\n")}
+
+What held each run back while it gave less than the drive asked (by more than 0.5 %): the reason behind the
+discharge current limit when the current sat at it (for the baseline, "nominal" is its current without derating, 95 % of
+the MOL), else the pack voltage floor.
+
+| setup | limits | s short of the demand (of s asked) | held back by, s |
+|---|---|---:|---|
+${shortRows.join("\n")}
 
 Predictive over baseline, discharged energy:
 
@@ -187,7 +206,7 @@ function driveFindings(runs: Json[], m: Json, lv: Json, fixed: number): string {
     const gEmpty = p.dischargedKWh / b.dischargedKWh - 1;
     const parts = [
       gFixed > 0
-        ? `over the schedule the predictive run delivers ${pct(gFixed, 1)} more, at a peak pack current of ${f(p.maxPackDischargeA, 1)} A against ${f(b.maxPackDischargeA, 1)} A: on every acceleration the cell current binds in both runs, and the predictive run rides its maximum operating limit where the baseline keeps 95 % of it`
+        ? `over the schedule the predictive run delivers ${pct(gFixed, 1)} more, at a peak pack current of ${f(p.maxPackDischargeA, 1)} A against ${f(b.maxPackDischargeA, 1)} A: the current limit holds the baseline back for ${f(b.shortOfDemandS.nominal ?? 0, 0)} s at 95 % of the MOL and the predictive run for ${f(p.shortOfDemandS["cell current"] ?? 0, 0)} s at the MOL itself (the rest of the time either falls short is mostly near empty: the table above)`
         : `**not demonstrated over the schedule** (${pct(gFixed, 1)})`,
       `until empty ${pct(gEmpty, 1)}, with ${f(p.regenKWh, 3)} kWh of regenerative braking accepted against ${f(b.regenKWh, 3)} kWh`,
     ];
@@ -203,12 +222,26 @@ function driveFindings(runs: Json[], m: Json, lv: Json, fixed: number): string {
       const extra = c.dischargedKWh / p.dischargedKWh - 1;
       parts.push(
         Math.abs(extra) < 0.001
-          ? "the true core temperature changes nothing here (temperature does not bind)"
+          ? "the true core temperature changes nothing here"
           : `the true core temperature adds ${pct(extra, 1)} until empty (regen ${f(c.regenKWh, 3)} kWh): the estimate (nearest sensor plus heat) reads the core hotter than it is, and that is what a better temperature estimate unlocks`,
       );
     }
     out.push(`**At ${amb} °C:** ${parts.join("; ")}.`);
   }
+  const perfMode = "BMS performance functions (default configuration)";
+  const perfText = [-10, 40].flatMap((amb) => {
+    const b = driveRun(runs, amb, "baseline");
+    const q = driveRun(runs, amb, perfMode);
+    return b && q
+      ? [
+          `${amb} °C: ${gainPct(fixedKWh(q, fixed) / fixedKWh(b, fixed) - 1)} over the schedule, ${gainPct(q.dischargedKWh / b.dischargedKWh - 1)} until empty`,
+        ]
+      : [];
+  });
+  if (perfText.length)
+    out.push(
+      `**The controller's own performance functions** against the baseline: ${perfText.join("; ")}. Taking the smaller of the baseline and the SOP, they cannot give more power than the baseline; what they change is the empty point, cooling and charging.`,
+    );
   out.push(
     `Near empty the baseline derates from 50 mV above the voltage MOL and halves its limit on the MOL warning; the predictive run goes on to 10 mV above the RSL (${lv.cellVoltageLowRslV} V). Its lowest cell came to ${f(1000 * (Math.min(...runs.filter((r) => r.options.mode !== "baseline").map((r) => r.minCellV)) - lv.cellVoltageLowRslV), 0)} mV above the RSL: the 10 mV margin is what the group model cannot see (the spread inside a group), and it is nearly used up. These cells gain little from that band, because their OCV falls steeply in the last per cent of charge.`,
   );

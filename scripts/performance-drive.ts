@@ -19,6 +19,7 @@ import {
   kelvinToCelsius,
   ocvAt,
   type PackInfo,
+  type PredictiveBmsController,
   parseScenario,
   SECONDS_PER_HOUR,
   type SpeedSchedule,
@@ -30,7 +31,11 @@ import { loadCellModelByName, loadSpeedSchedule } from "@coxswain/node";
 
 export const model = loadCellModelByName("lg-m50-chen2020");
 
-export type DriveMode = "baseline" | "predictive" | "predictive, true core temperature";
+export type DriveMode =
+  | "baseline"
+  | "predictive"
+  | "predictive, true core temperature"
+  | "BMS performance functions (default configuration)";
 
 export interface DriveOptions {
   ambientC: number;
@@ -91,6 +96,13 @@ export interface DriveResult {
     chargeTempHighMolC: number;
     chargeTempHighRslC: number;
   };
+  /**
+   * Time the pack gave less than the drive asked while discharging, s, by what held it back: the reason behind
+   * the discharge current limit when the current sat at it, else "pack voltage floor".
+   */
+  shortOfDemandS: Record<string, number>;
+  /** Time the drive asked for discharge power, s. */
+  dischargeDemandS: number;
   alarms: string[];
   seconds: number;
 }
@@ -152,13 +164,17 @@ function defaultSensorCount(ns: number, np: number): number {
   ).sensors.tempSensors.length;
 }
 
-/** The controller's default configuration; the timing monitor reads a fixed clock so runs repeat bit for bit. */
+/**
+ * The baseline: the controller-core configuration, its performance functions (bms/performance.ts) off. The
+ * timing monitor reads a fixed clock so that runs repeat bit for bit.
+ */
 export function bmsConfig(pack: PackInfo): BmsConfig {
-  return defaultBmsConfig(pack, model);
+  return defaultBmsConfig(pack, model, { performance: false });
 }
 
-function baseline(): Controller<BmsState> {
-  return createBmsController({ config: bmsConfig, clock: () => 0 });
+function baseline(withPerformance = false): Controller<BmsState> {
+  const config = withPerformance ? (pack: PackInfo) => defaultBmsConfig(pack, model) : bmsConfig;
+  return createBmsController({ config, clock: () => 0 });
 }
 
 /** The twin's default cooling hardware seen from one cell, for the delay-aware decision. */
@@ -185,7 +201,7 @@ function delayAwareCooling(o: DriveOptions) {
   };
 }
 
-function predictive(o: DriveOptions, twinRef: { twin: Twin | null }): Controller<BmsState> {
+function predictive(o: DriveOptions, twinRef: { twin: Twin | null }): PredictiveBmsController {
   let core: Float64Array | null = null;
   const trueCore = () => {
     const twin = twinRef.twin;
@@ -217,7 +233,27 @@ export function runDrive(o: DriveOptions, schedule: SpeedSchedule = loadSpeedSch
   const t0 = performance.now();
   const scenario = scenarioFor(o);
   const ref: { twin: Twin | null } = { twin: null };
-  const controller = o.mode === "baseline" ? baseline() : predictive(o, ref);
+  let reason: () => string;
+  let controller: Controller<BmsState>;
+  if (o.mode === "baseline" || o.mode === "BMS performance functions (default configuration)") {
+    const inner = baseline(o.mode !== "baseline");
+    let last = "";
+    controller = {
+      ...inner,
+      step(state, m, t) {
+        const out = inner.step(state, m, t);
+        last = out.state.limits.dischargeReason;
+        return out;
+      },
+    };
+    reason = () => last;
+  } else {
+    const wrapped = predictive(o, ref);
+    controller = wrapped;
+    reason = () => wrapped.dischargeReason;
+  }
+  const short: Record<string, number> = {};
+  let demandS = 0;
   const twin = new Twin(
     scenario,
     model,
@@ -247,10 +283,19 @@ export function runDrive(o: DriveOptions, schedule: SpeedSchedule = loadSpeedSch
     const t = twin.timeS;
     // What the drive asks for during this step (the twin's own demand, before the BMS's limits).
     const { speedMps, accelMps2 } = schedule.at((t % cycleS) + dt / 2);
-    const asked = vehicleBatteryPowerW(scenario.vehicle, speedMps, accelMps2) * dt;
-    if (asked < 0) rep.demandKWh -= asked / J_PER_KWH;
-    else rep.regenOfferedKWh += asked / J_PER_KWH;
+    const askedW = vehicleBatteryPowerW(scenario.vehicle, speedMps, accelMps2);
+    if (askedW < 0) rep.demandKWh -= (askedW * dt) / J_PER_KWH;
+    else rep.regenOfferedKWh += (askedW * dt) / J_PER_KWH;
     twin.step();
+    if (askedW < 0) {
+      demandS += dt;
+      // Short of the demand by more than 0.5 %: the current at its limit, or the voltage floor.
+      if (p.packVoltageV * p.stringCurrentA > 0.995 * askedW) {
+        const limitA = twin.commands.limits.dischargeCurrentMaxA;
+        const key = -p.stringCurrentA >= 0.999 * limitA ? reason() : "pack voltage floor";
+        short[key] = (short[key] ?? 0) + dt;
+      }
+    }
     const dE = p.terminalJ - lastJ;
     lastJ = p.terminalJ;
     if (dE < 0) rep.dischargedKWh -= dE / J_PER_KWH;
@@ -316,6 +361,8 @@ export function runDrive(o: DriveOptions, schedule: SpeedSchedule = loadSpeedSch
       chargeTempHighMolC: kelvinToCelsius(L.chargeTempHigh.mol),
       chargeTempHighRslC: kelvinToCelsius(L.chargeTempHigh.rsl),
     },
+    shortOfDemandS: short,
+    dischargeDemandS: demandS,
     alarms: twin.alarms().map((a) => a.alarm),
     seconds: (performance.now() - t0) / 1000,
   };
@@ -347,7 +394,12 @@ export function driveExperiment(log: (line: string) => void): DriveExperiment {
   const base = { ...pack, pumpDelayS: 2, sensorBiasK: 0, delayAwareCooling: false, ...DRIVE };
   const runs: DriveOptions[] = [];
   for (const ambientC of [-10, 40])
-    for (const mode of ["baseline", "predictive", "predictive, true core temperature"] as const)
+    for (const mode of [
+      "baseline",
+      "predictive",
+      "predictive, true core temperature",
+      "BMS performance functions (default configuration)",
+    ] as const)
       runs.push({ ...base, ambientC, mode });
   runs.push({
     ...base,
