@@ -50,6 +50,8 @@ export interface PredictiveBmsOptions {
   model: CellModel;
   /** The BMS configuration for a pack (the one the inner controller runs on). */
   config: (pack: PackInfo) => BmsConfig;
+  /** The SOP window for a pack (default: `sopWindowFromBms`). */
+  window?: (pack: PackInfo, config: BmsConfig) => SopWindow;
   /** Limiter options (horizons, candidates, solver: bias budget, cooling delay, voltage margin). */
   limiter?: PredictiveLimiterOptions;
   /** Core temperatures per group to feed the SOP instead of its estimate (a better temperature estimate). */
@@ -98,7 +100,7 @@ export function withPredictiveLimits(
     periodS: inner.periodS,
     init(pack: PackInfo) {
       const cfg = options.config(pack);
-      const window = sopWindowFromBms(cfg, pack.parallelCells);
+      const window = options.window ? options.window(pack, cfg) : sopWindowFromBms(cfg, pack.parallelCells);
       limiter = new PredictiveLimiter(options.model, pack, window, options.limiter);
       const margin = limiter.sop.solver.options.voltageMarginV;
       vLow = window.voltageMinV + margin;
