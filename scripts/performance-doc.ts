@@ -83,7 +83,8 @@ function driveSection(drive: Json): string {
     const b = driveRun(runs, amb, "baseline");
     const p = driveRun(runs, amb, "predictive");
     const c = driveRun(runs, amb, "predictive, true core temperature");
-    return `| ${amb} °C | ${pct(est, 1)} | ${pct(core, 1)} | ${pct(estE, 1)} | ${pct(coreE, 1)} | ${f(b?.regenKWh, 3)} / ${f(p?.regenKWh, 3)} / ${f(c?.regenKWh, 3)} |`;
+    const bc = "predictive, baseline current";
+    return `| ${amb} °C | ${gainPct(est)} | ${gainPct(core)} | ${gainPct(gain(amb, bc, overSchedule))} | ${gainPct(estE)} | ${gainPct(coreE)} | ${gainPct(gain(amb, bc, untilEmpty))} | ${f(b?.regenKWh, 3)} / ${f(p?.regenKWh, 3)} / ${f(c?.regenKWh, 3)} |`;
   };
   const hot = runs.find((r) => r.options.delayAwareCooling);
   const thermal = hot
@@ -117,6 +118,8 @@ acceleration. The twin steps at 10 ms, the BMS controller's period.
 - **BMS performance functions**: the controller's own default configuration, where \`bms/performance.ts\` is on
   (host current limits min(baseline, SOP at the MOL), predictive cooling, the cold usable-empty point, charging
   profile): for comparison; it never allows more current than the baseline.
+- **Predictive, baseline current**: the predictive run with the baseline's current (95 % of the MOL) as the SOP's
+  current limit: the gain that needs no more current than the baseline gives.
 - **True core temperature**: the predictive run fed the twin's hottest core per group instead of its estimate
   (nearest sensor plus the heat over the core-to-case conductance): what a better temperature estimate unlocks.
 
@@ -139,8 +142,8 @@ ${shortRows.join("\n")}
 
 Predictive over baseline, discharged energy:
 
-| ambient | over the schedule | with true core temperature | until empty | until empty, true core temperature | regen accepted, kWh: baseline / predictive / true core |
-|---|---:|---:|---:|---:|---|
+| ambient | over the schedule | with true core temperature | with the baseline's current | until empty | until empty, true core temperature | until empty, baseline's current | regen accepted, kWh: baseline / predictive / true core |
+|---|---:|---:|---:|---:|---:|---:|---|
 ${gainLine(-10)}
 ${gainLine(40)}
 
@@ -187,6 +190,10 @@ function driveFindings(runs: Json[], m: Json, lv: Json, fixed: number): string {
       : `**Equal safety at the MSLs:** no run took a cell past the MSL of voltage or temperature, or the pack past its current MSL. RSL alarms (which stop a direction): ${rslText || "none"}.${rslAlarms.has("chargeTempHigh.rsl") ? " At 40 °C ambient the charge RSL (41 °C) is passed by the ambient itself: the alarm stops regenerative braking, which is its job, in the baseline too." : ""}`,
   );
   const cellOver = runs.filter((r) => r.maxCellDischargeA > m.cellDischargeCurrentA);
+  const sameCurrent = runs.filter(
+    (r) =>
+      r.options.mode === "predictive, baseline current" && r.maxCellDischargeA <= m.cellDischargeCurrentA,
+  );
   if (!cellOver.length)
     out.push(
       `**Cell current.** The BMS limits the pack current; inside a group the cells share it unevenly (each has its own resistance, interconnect and temperature). The busiest cell peaked at ${runs.map((r) => `${f(r.maxCellDischargeA, 2)} A (${name(r)})`).join(", ")}, all under the cell's datasheet maximum of ${f(m.cellDischargeCurrentA, 3)} A, but the predictive runs, riding 5 % more pack current, leave almost no room there: a per-cell current margin would have to come from an estimate of the sharing inside a group.`,
@@ -194,7 +201,16 @@ function driveFindings(runs: Json[], m: Json, lv: Json, fixed: number): string {
   else {
     const base = cellOver.filter((r) => r.options.mode === "baseline");
     out.push(
-      `**Not equal at the cell current.** The BMS limits the pack current (its MSL is the cell's maximum times ${runs[0].options.parallelCells}, its MOL 90 % of that); inside a group the cells share it unevenly in the twin (each has its own resistance, interconnect and temperature): the busiest cell carried up to ${pct(Math.max(...runs.map((r) => r.maxCellDischargeA / (r.maxPackDischargeA / r.options.parallelCells))) - 1, 1)} more than its group's mean share. Above the cell's datasheet maximum: ${cellOver.map((r) => `${name(r)} ${f(r.cellOverCurrentS, 1)} s, peak ${f(r.maxCellDischargeA, 2)} A${r.cellOverCurrentS > 0 ? `, never above ${pct(r.cellOverCurrentSocMax, 0)} mean SOC` : ""}`).join("; ")}. ${base.length ? `The baseline does this too (${base.map(name).join(", ")}), and the predictive runs, riding 5 % more pack current, more.` : "The baseline does not: its 95 % of the MOL leaves room for the uneven sharing, the predictive runs ride the MOL itself."} No limit on the pack current can see this; a per-cell current margin would have to come from an estimate of the sharing inside a group (or a default MOL further from the MSL).`,
+      `**Not equal at the cell current.** The BMS limits the pack current (its MSL is the cell's maximum times ${runs[0].options.parallelCells}, its MOL 90 % of that); inside a group the cells share it unevenly in the twin (each has its own resistance, interconnect and temperature): the busiest cell carried up to ${pct(Math.max(...runs.map((r) => r.maxCellDischargeA / (r.maxPackDischargeA / r.options.parallelCells))) - 1, 1)} more than its group's mean share. Above the cell's datasheet maximum: ${cellOver.map((r) => `${name(r)} ${f(r.cellOverCurrentS, 1)} s, peak ${f(r.maxCellDischargeA, 2)} A${r.cellOverCurrentS > 0 ? `, never above ${pct(r.cellOverCurrentSocMax, 0)} mean SOC` : ""}`).join("; ")}. ${base.length ? `The baseline does this too (${base.map(name).join(", ")}), and the predictive runs, riding 5 % more pack current, more.` : "The baseline does not: its 95 % of the MOL leaves room for the uneven sharing, the predictive runs ride the MOL itself."} No limit on the pack current can see this; a per-cell current margin would have to come from an estimate of the sharing inside a group (or a default MOL further from the MSL).${
+        sameCurrent.length
+          ? ` With the baseline's current in the SOP window (no more current than the baseline): ${sameCurrent
+              .map((r) => {
+                const b = driveRun(runs, r.options.ambientC, "baseline");
+                return `${r.options.ambientC} °C peak cell ${f(r.maxCellDischargeA, 2)} A, ${gainPct(fixedKWh(r, fixed) / fixedKWh(b, fixed) - 1)} over the schedule and ${gainPct(r.dischargedKWh / b.dischargedKWh - 1)} until empty`;
+              })
+              .join("; ")}.`
+          : ""
+      }`,
     );
   }
   for (const amb of [-10, 40]) {

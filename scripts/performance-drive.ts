@@ -23,6 +23,7 @@ import {
   parseScenario,
   SECONDS_PER_HOUR,
   type SpeedSchedule,
+  sopWindowFromBms,
   Twin,
   vehicleBatteryPowerW,
   withPredictiveLimits,
@@ -35,6 +36,7 @@ export type DriveMode =
   | "baseline"
   | "predictive"
   | "predictive, true core temperature"
+  | "predictive, baseline current"
   | "BMS performance functions (default configuration)";
 
 export interface DriveOptions {
@@ -225,6 +227,19 @@ function predictive(o: DriveOptions, twinRef: { twin: Twin | null }): Predictive
       solver: { tempBiasK: o.sensorBiasK, coolingDelayS: o.pumpDelayS, voltageMarginV: 0.01 },
     },
     coreTempK: o.mode === "predictive, true core temperature" ? trueCore : undefined,
+    // The baseline's own current (its fraction of the MOL) in the SOP window: the gain without more current.
+    window:
+      o.mode === "predictive, baseline current"
+        ? (pack, cfg) => {
+            const w = sopWindowFromBms(cfg, pack.parallelCells);
+            const k = cfg.hostLimits.currentFraction;
+            return {
+              ...w,
+              chargeCurrentMaxA: k * w.chargeCurrentMaxA,
+              dischargeCurrentMaxA: k * w.dischargeCurrentMaxA,
+            };
+          }
+        : undefined,
     cooling: o.delayAwareCooling ? delayAwareCooling(o) : undefined,
   });
 }
@@ -398,6 +413,7 @@ export function driveExperiment(log: (line: string) => void): DriveExperiment {
       "baseline",
       "predictive",
       "predictive, true core temperature",
+      "predictive, baseline current",
       "BMS performance functions (default configuration)",
     ] as const)
       runs.push({ ...base, ambientC, mode });
