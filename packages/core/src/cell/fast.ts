@@ -118,6 +118,8 @@ export class FastCells {
   private dt = Number.NaN;
   /** The cell whose breakpoint-crossing integrals are in ab[0], ab[1] for commitCells (−1: none). */
   private crossingCell = -1;
+  /** The committed cell at which commitCells stopped for work on its cache before linearising it ahead (−1: none). */
+  private committedAt = -1;
   // The parameter tables on the R0 table's axes, and where the refresh in progress falls on them (see probe).
   declare private readonly axisSoc: Float64Array;
   declare private readonly axisT: Float64Array;
@@ -133,11 +135,18 @@ export class FastCells {
   private probeEdgeK = Number.NaN;
   /** The value param found. */
   private value = Number.NaN;
-  /** Σ conductance and Σ conductance·emf of the cells of the last linearizeGroup. */
+  /** Σ conductance and Σ conductance·emf of the cells of the last linearizeGroup or linearizeAheadGroup. */
   groupG = Number.NaN;
   groupEG = Number.NaN;
+  /**
+   * Counts invalidations: a linearisation made ahead (linearizeAheadGroup) holds only while this is unchanged
+   * (and nothing else wrote the cells' state).
+   */
+  invalidations = 0;
   // The inputs of the group linearisation in progress (see linearizeGroup).
   private groupDeltaA = Number.NaN;
+  /** Half-width of the band a cell keeps its mode in (Infinity when linearising ahead: every cell keeps it). */
+  private groupBand = Number.NaN;
   private groupSeriesOhm: Float64Array = new Float64Array(0);
   private groupDisconnected: Uint8Array = new Uint8Array(0);
   private groupConductance: Float64Array = new Float64Array(0);
@@ -151,6 +160,10 @@ export class FastCells {
   private refreshHi = 0;
   private stepCount = 0;
   private stepNumber = 0;
+  // The refresh window and stamp of the linearisation in progress: this step's, or the next one's when ahead.
+  private windowLo = 0;
+  private windowHi = 0;
+  private windowStamp = 0;
   declare private readonly co: Float64Array;
   /** Mode of each cell for this step (what linearizeRange uses and commit applies): +1, −1 or 0. */
   declare readonly mode: Int8Array;
@@ -163,6 +176,10 @@ export class FastCells {
   // The CellArray's state arrays, held directly (one property load fewer per access in the hot path).
   declare private readonly soc: Float64Array;
   declare private readonly tCellK: Float64Array;
+  declare private readonly tCaseK: Float64Array;
+  // The cell core's heat capacity, J/K, and conductance to its case, W/K (the core step of commitAheadGroup).
+  declare private readonly coreHeatCapacity: number;
+  declare private readonly coreToCaseWperK: number;
   declare private readonly leakA: Float64Array;
   declare private readonly h: Float64Array;
   declare private readonly s: Float64Array;
@@ -200,6 +217,9 @@ export class FastCells {
     this.capacityAs = SECONDS_PER_HOUR * this.model.capacityAh;
     this.soc = cells.soc;
     this.tCellK = cells.tCellK;
+    this.tCaseK = cells.tCaseK;
+    this.coreHeatCapacity = this.model.thermal.cellHeatCapacityJperK;
+    this.coreToCaseWperK = this.model.thermal.cellToCaseWperK;
     this.leakA = cells.leakA;
     this.h = cells.h;
     this.s = cells.s;
@@ -254,6 +274,7 @@ export class FastCells {
 
   /** Forgets cell i's cached coefficients (call after changing its capacityScale or resistanceScale). */
   invalidate(i: number): void {
+    this.invalidations++;
     const o = i * this.stride;
     this.co[o + Co.DT] = 0;
     // An empty OCV box: the next linearisation re-derives it.
@@ -266,7 +287,7 @@ export class FastCells {
   }
 
   /** Re-derives cell i's cached resistances, capacitances and hysteresis magnitudes at its present state. */
-  private refresh(i: number): void {
+  private refresh(i: number, stamp: number): void {
     const dt = this.dt;
     const m = this.model;
     const c = this.cells;
@@ -310,7 +331,7 @@ export class FastCells {
       co[o + Co.M0] = this.value;
     }
     co[o + Co.DT] = dt;
-    co[o + Co.STAMP] = this.stepNumber;
+    co[o + Co.STAMP] = stamp;
   }
 
   /**
@@ -506,7 +527,7 @@ export class FastCells {
    * loop in one optimised function).
    */
   linearizeRange(lo: number, hi: number): void {
-    this.linearizeCellsFrom(lo, hi, false);
+    this.linearizeCellsFrom(lo, hi, false, false);
   }
 
   /**
@@ -528,19 +549,80 @@ export class FastCells {
     this.groupSeriesOhm = seriesOhm;
     this.groupDisconnected = disconnected;
     this.groupConductance = conductance;
-    this.linearizeCellsFrom(lo, hi, true);
-  }
-
-  private linearizeCellsFrom(lo: number, hi: number, group: boolean): void {
+    this.groupBand = 2 * this.thresholdA;
     this.groupG = 0;
     this.groupEG = 0;
+    this.linearizeCellsFrom(lo, hi, true, false);
+  }
+
+  /**
+   * Commits cells lo … hi−1 of one parallel group (as commitRange), steps each one's core temperature against
+   * its case (the implicit core node of the pack's thermal network: C_core·(T1 − T0) = dt·(G·(T_case − T1) +
+   * heat), with the case temperature at the start of the step, so the core needs no other cell), and then, in
+   * the same pass while the cell's data is in registers, linearises it for the NEXT step of the same dt: one
+   * pass over the cells per step instead of two. Each cell keeps its mode (0 when disconnected): that is the
+   * mode linearizeGroup would choose next step as long as every cell's current plus the expected change stays in
+   * its mode's band (see accepts); if not, linearise the group again with linearizeGroup. Leaves conductance,
+   * groupG and groupEG as linearizeGroup does. The linearisation holds only while nothing writes the cells'
+   * state, parameters, seriesOhm or disconnected in between, no cell is invalidated (see invalidations) and the
+   * next step has the same dt.
+   */
+  commitAheadGroup(
+    lo: number,
+    hi: number,
+    seriesOhm: Float64Array,
+    disconnected: Uint8Array,
+    conductance: Float64Array,
+  ): void {
+    this.groupDeltaA = 0;
+    this.groupSeriesOhm = seriesOhm;
+    this.groupDisconnected = disconnected;
+    this.groupConductance = conductance;
+    this.groupBand = Infinity;
+    this.groupG = 0;
+    this.groupEG = 0;
+    this.setWindow(true);
+    // The loop stops at a cell that crosses an OCV breakpoint (before committing it) and at a committed cell
+    // whose cache needs work for the next step (refresh window, OCV box): both are done here, outside it.
+    for (let i = this.commitCells(lo, hi, true); i < hi; i = this.commitCells(i, hi, true)) {
+      if (this.committedAt === i) {
+        this.linearizeCellsFrom(i, i + 1, true, true);
+        this.committedAt = -1;
+        i++;
+        if (i === hi) break;
+        continue;
+      }
+      this.crossingAt(i);
+    }
+    this.crossingCell = -1;
+  }
+
+  /** Sets the refresh window and stamp of the linearisation to come: this step's, or the next one's (ahead). */
+  private setWindow(ahead: boolean): void {
+    if (ahead) {
+      // The window beginStep will set for the next step.
+      const per = Math.ceil(this.n / this.refreshEvery);
+      this.windowLo = this.stepCount * per;
+      this.windowHi = this.windowLo + per;
+      this.windowStamp = this.stepNumber + 1;
+    } else {
+      this.windowLo = this.refreshLo;
+      this.windowHi = this.refreshHi;
+      this.windowStamp = this.stepNumber;
+    }
+  }
+
+  /** Linearises cells lo … hi−1, adding to groupG and groupEG (see linearizeCells). */
+  private linearizeCellsFrom(lo: number, hi: number, group: boolean, ahead: boolean): void {
+    this.setWindow(ahead);
     // The loop stops at each cell whose cache needs work, which is done here, outside it.
     for (let i = this.linearizeCells(lo, hi, group); i < hi; i = this.linearizeCells(i, hi, group)) {
       const dt = this.dt;
       const co = this.co;
       const o = i * this.stride;
-      const inWindow = i >= this.refreshLo && i < this.refreshHi;
-      if (co[o + Co.DT] !== dt || (inWindow && co[o + Co.STAMP] !== this.stepNumber)) this.refresh(i);
+      const stamp = this.windowStamp;
+      const inWindow = i >= this.windowLo && i < this.windowHi;
+      if (co[o + Co.DT] !== dt || (inWindow && co[o + Co.STAMP] !== stamp)) this.refresh(i, stamp);
       const z = this.soc[i];
       const tK = this.tCellK[i];
       if (z < co[o + Co.Z_LO] || z > co[o + Co.Z_HI] || tK < co[o + Co.T_LO] || tK > co[o + Co.T_HI])
@@ -571,19 +653,20 @@ export class FastCells {
     const hasHys = this.hasHys;
     const hys = this.h;
     const sign = this.s;
-    const refreshLo = this.refreshLo;
-    const refreshHi = this.refreshHi;
-    const stamp = this.stepNumber;
+    const refreshLo = this.windowLo;
+    const refreshHi = this.windowHi;
+    const stamp = this.windowStamp;
     // Group linearisation (see linearizeGroup).
     const current = this.currentA;
     const deltaA = this.groupDeltaA;
     const seriesOhm = this.groupSeriesOhm;
     const disconnected = this.groupDisconnected;
     const conductance = this.groupConductance;
-    const band = 2 * this.thresholdA;
+    const band = this.groupBand;
     const threshold = this.thresholdA;
-    let sumG = 0;
-    let sumEG = 0;
+    // Running sums and extremes carried across the stops, so they do not depend on where the loop stopped.
+    let sumG = this.groupG;
+    let sumEG = this.groupEG;
     for (let i = from; i < hi; i++) {
       const o = i * stride;
       const z = soc[i];
@@ -596,8 +679,8 @@ export class FastCells {
         tK < co[o + Co.T_LO] ||
         tK > co[o + Co.T_HI]
       ) {
-        this.groupG += sumG;
-        this.groupEG += sumEG;
+        this.groupG = sumG;
+        this.groupEG = sumEG;
         return i;
       }
       let mode = modes[i];
@@ -632,8 +715,8 @@ export class FastCells {
         sumEG += e * g;
       }
     }
-    this.groupG += sumG;
-    this.groupEG += sumEG;
+    this.groupG = sumG;
+    this.groupEG = sumEG;
     return hi;
   }
 
@@ -649,18 +732,26 @@ export class FastCells {
   commitRange(lo: number, hi: number): void {
     // The loop stops at each cell whose SOC crosses an OCV breakpoint in this step; its exact integrals are
     // computed here, outside the loop, which then takes them for that cell.
-    for (let i = this.commitCells(lo, hi); i < hi; i = this.commitCells(i, hi)) {
-      const eta = this.mode[i] > 0 ? this.eta : 1;
-      const zRate = (eta * this.currentA[i] - this.leakA[i]) * this.co[i * this.stride + Co.INV_Q];
-      const z = this.soc[i];
-      this.crossingIntegrals(z, z + zRate * this.dt, this.tCellK[i], zRate);
-      this.crossingCell = i;
-    }
+    for (let i = this.commitCells(lo, hi, false); i < hi; i = this.commitCells(i, hi, false))
+      this.crossingAt(i);
     this.crossingCell = -1;
   }
 
-  /** The commit loop of commitRange, from cell `from`: returns hi, or the first cell that crosses a breakpoint. */
-  private commitCells(from: number, hi: number): number {
+  /** Computes the exact integrals of cell i's step, which crosses an OCV breakpoint, for commitCells. */
+  private crossingAt(i: number): void {
+    const eta = this.mode[i] > 0 ? this.eta : 1;
+    const zRate = (eta * this.currentA[i] - this.leakA[i]) * this.co[i * this.stride + Co.INV_Q];
+    const z = this.soc[i];
+    this.crossingIntegrals(z, z + zRate * this.dt, this.tCellK[i], zRate);
+    this.crossingCell = i;
+  }
+
+  /**
+   * The commit loop of commitRange, from cell `from`: returns hi, or the first cell that crosses a breakpoint.
+   * With `ahead` (commitAheadGroup) it also steps the core temperature and linearises the cell for the next
+   * step, and returns a committed cell whose cache needs work first, with committedAt set to it.
+   */
+  private commitCells(from: number, hi: number, ahead: boolean): number {
     const dt = this.dt;
     const invDt = 1 / dt;
     const co = this.co;
@@ -687,6 +778,20 @@ export class FastCells {
     const resistance = this.resistance;
     const crossingCell = this.crossingCell;
     const crossing = this.ab;
+    // The core temperature's implicit step (see commitAheadGroup).
+    const tCaseK = this.tCaseK;
+    const coreC = this.coreHeatCapacity;
+    const coreG = this.coreToCaseWperK;
+    const invCore = 1 / (coreC + dt * coreG);
+    // The linearisation ahead (see linearizeCells, group and ahead).
+    const windowLo = this.windowLo;
+    const windowHi = this.windowHi;
+    const stamp = this.windowStamp;
+    const seriesOhm = this.groupSeriesOhm;
+    const disconnected = this.groupDisconnected;
+    const conductance = this.groupConductance;
+    let sumG = this.groupG;
+    let sumEG = this.groupEG;
     for (let i = from; i < hi; i++) {
       const currentA = current[i];
       const o = i * stride;
@@ -710,10 +815,20 @@ export class FastCells {
       } else if (i === crossingCell) {
         jU = crossing[0];
         jD = crossing[1];
-      } else return i;
+      } else {
+        this.groupG = sumG;
+        this.groupEG = sumEG;
+        return i;
+      }
       const ohmicJ = co[od + Dir.R0] * currentA * currentA * dt;
       let elec = currentA * jU + ohmicJ;
       let heat = ohmicJ + ((1 - eta) * currentA + leak) * jU + netA * tK * jD;
+      // What the linearisation ahead needs of the new state.
+      let v0New = 0;
+      let v1New = 0;
+      let v2New = 0;
+      let sNew = 0;
+      let hNew = 0;
       // Each RC branch relaxes exactly. Its energy in over the step is ∫v·I dt, exactly; what it does not store
       // in its capacitor (½·C·v²) is its heat ∫v²/R dt (C·dv/dt = I − v/R, so v·I − v²/R = d(½·C·v²)/dt).
       if (nRc > 0) {
@@ -723,6 +838,7 @@ export class FastCells {
         const d = vOld - vInf;
         const vNew = vInf + co[b + Br.A] * d;
         v0[i] = vNew;
+        v0New = vNew;
         const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
         elec += branchJ;
         heat += branchJ - co[b + Br.HALF_C] * (vNew - vOld) * (vNew + vOld);
@@ -733,6 +849,7 @@ export class FastCells {
           const d = vOld - vInf;
           const vNew = vInf + co[b + Br.A] * d;
           v1[i] = vNew;
+          v1New = vNew;
           const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
           elec += branchJ;
           heat += branchJ - co[b + Br.HALF_C] * (vNew - vOld) * (vNew + vOld);
@@ -743,6 +860,7 @@ export class FastCells {
             const d = vOld - vInf;
             const vNew = vInf + co[b + Br.A] * d;
             v2[i] = vNew;
+            v2New = vNew;
             const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
             elec += branchJ;
             heat += branchJ - co[b + Br.HALF_C] * (vNew - vOld) * (vNew + vOld);
@@ -752,7 +870,7 @@ export class FastCells {
       if (hasHys) {
         const sgn = currentA > 0 ? 1 : currentA < 0 ? -1 : 0;
         // The instantaneous sign follows the mode, and is held at rest.
-        let sNew = mode;
+        sNew = mode;
         if (mode !== 0) sign[i] = mode;
         else sNew = sign[i];
         // h relaxes towards sgn(I) with rate κ: h1 = sgn + (h0 − sgn)·e^(−x), ∫h dt = sgn·dt + (h0 − sgn)·dt·φ(x),
@@ -771,7 +889,8 @@ export class FastCells {
           phi = (1 - decay) / x;
         }
         const d = hys[i] - sgn;
-        hys[i] = sgn + d * decay;
+        hNew = sgn + d * decay;
+        hys[i] = hNew;
         const eHys = currentA * (co[o + Co.M0] * sNew + co[o + Co.M] * (sgn + d * phi)) * dt;
         elec += eHys;
         heat += eHys;
@@ -779,9 +898,50 @@ export class FastCells {
       soc[i] = z1;
       electricalJ[i] += elec;
       heatJ[i] += heat;
-      heatW[i] = heat * invDt;
+      const heatRate = heat * invDt;
+      heatW[i] = heatRate;
       voltageV[i] = emf[i] + resistance[i] * currentA;
+      if (!ahead) continue;
+      const t1 = (coreC * tK + dt * (coreG * tCaseK[i] + heatRate)) * invCore;
+      tCellK[i] = t1;
+      // Linearise for the next step, as linearizeCells does with the mode kept (the same arithmetic, term for
+      // term), unless the cache needs work first.
+      if (
+        (i >= windowLo && i < windowHi && co[o + Co.STAMP] !== stamp) ||
+        z1 < co[o + Co.Z_LO] ||
+        z1 > co[o + Co.Z_HI] ||
+        t1 < co[o + Co.T_LO] ||
+        t1 > co[o + Co.T_HI]
+      ) {
+        this.groupG = sumG;
+        this.groupEG = sumEG;
+        this.committedAt = i;
+        return i;
+      }
+      const open = disconnected[i] !== 0;
+      const next = open ? 0 : mode;
+      modes[i] = next;
+      const odNext = next > 0 ? o + Co.DIR + dirStride : o + Co.DIR;
+      const slope = co[o + Co.P1] + co[o + Co.P3] * t1;
+      let eNext = co[o + Co.P0] + co[o + Co.P2] * t1 + slope * (z1 - leak * co[o + Co.DT_INV_Q]);
+      if (nRc > 0) {
+        eNext += co[odNext + Dir.BRANCHES + Br.A] * v0New;
+        if (nRc > 1) {
+          eNext += co[odNext + Dir.BRANCHES + Br.SIZE + Br.A] * v1New;
+          if (nRc > 2) eNext += co[odNext + Dir.BRANCHES + 2 * Br.SIZE + Br.A] * v2New;
+        }
+      }
+      if (hasHys) eNext += co[o + Co.M0] * (next !== 0 ? next : sNew) + co[o + Co.M] * hNew;
+      const r = co[odNext + Dir.RSUM] + slope * ((next > 0 ? etaCharge : 1) * co[o + Co.DT_INV_Q]);
+      emf[i] = eNext;
+      resistance[i] = r;
+      const g = open ? 0 : 1 / (r + seriesOhm[i]);
+      conductance[i] = g;
+      sumG += g;
+      sumEG += eNext * g;
     }
+    this.groupG = sumG;
+    this.groupEG = sumEG;
     return hi;
   }
 

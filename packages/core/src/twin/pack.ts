@@ -147,6 +147,17 @@ export interface PackEvent {
   what: string;
 }
 
+// Per group in Pack.aheadSums: the sums and current extremes of FastCells.linearizeAheadGroup.
+enum Ahead {
+  G = 0,
+  EG = 1,
+  CHARGE_MIN = 2,
+  DISCHARGE_MAX = 3,
+  REST_MIN = 4,
+  REST_MAX = 5,
+}
+const AHEAD_SIZE = 6;
+
 export class Pack {
   declare readonly config: PackConfig;
   declare readonly ns: number;
@@ -174,6 +185,17 @@ export class Pack {
   /** The cells of one group that change model in a pass of the group solve. */
   declare private readonly flips: Int32Array;
   private stepCount = 0;
+  // One pass per step: each group is linearised for the next step right after it commits (see solveGroups).
+  // aheadSums holds each group's Σ conductance and Σ conductance·emf and its cells' current extremes by mode,
+  // AHEAD_SIZE per group; aheadStale marks groups written since (shorted cells, open-cell changes).
+  /** Whether the last step linearised every group ahead, for a step of aheadDt, at this invalidation count. */
+  private aheadReady = false;
+  private aheadDt = 0;
+  private aheadInvalidations = 0;
+  declare private readonly aheadSums: Float64Array;
+  declare private readonly aheadStale: Uint8Array;
+  /** openCell as the last linearisation saw it (faults write openCell directly; the step compares). */
+  declare private readonly openSeen: Uint8Array;
 
   // Per group.
   declare readonly groupVoltageV: Float64Array;
@@ -244,7 +266,9 @@ export class Pack {
     this.fast = new FastCells(this.cells, config.coefficientRefreshSteps);
     const f = (k: number) => new Float64Array(k);
     this.interconnectOhm = f(n);
-    this.openCell = new Uint8Array(n);
+    // Padded to whole words so that the per-step comparison with openSeen runs four cells at a time.
+    this.openCell = new Uint8Array(new ArrayBuffer(4 * Math.ceil(n / 4)), 0, n);
+    this.openSeen = new Uint8Array(4 * Math.ceil(n / 4));
     this.shortOhm = f(n);
     this.baseLeakA = f(n);
     this.cellCurrentA = this.fast.currentA;
@@ -254,6 +278,8 @@ export class Pack {
     this.cellMode = this.fast.mode;
     this.flippedAt = new Int32Array(n).fill(-1);
     this.flips = new Int32Array(np);
+    this.aheadSums = f(AHEAD_SIZE * ns);
+    this.aheadStale = new Uint8Array(ns);
     this.groupVoltageV = f(ns);
     this.groupCurrentA = f(ns);
     this.bleedCurrentA = f(ns);
@@ -287,6 +313,7 @@ export class Pack {
   /** Puts an internal short of `ohm` on cell i (0 removes it). */
   setShort(i: number, ohm: number): void {
     this.shortOhm[i] = ohm;
+    this.aheadStale[Math.floor(i / this.np)] = 1;
     if (!this.shorted.includes(i)) this.shorted.push(i);
   }
 
@@ -296,6 +323,7 @@ export class Pack {
 
   /** Sets every group's voltage to its open-circuit value (no step taken). */
   settle(): void {
+    this.aheadReady = false;
     this.fast.beginStep(1e-9);
     this.settleGroups();
     let v = 0;
@@ -338,9 +366,14 @@ export class Pack {
     for (const i of this.shorted) {
       const rs = this.shortOhm[i];
       c.leakA[i] = this.baseLeakA[i] + (rs > 0 ? Math.max(0, this.cellVoltageV[i]) / rs : 0);
+      this.aheadStale[Math.floor(i / this.np)] = 1;
     }
+    this.markOpenCellChanges();
     this.updateContactors();
     this.updateTransfers();
+    const ahead =
+      this.aheadReady && dt === this.aheadDt && this.fast.invalidations === this.aheadInvalidations;
+    if (!ahead) this.aheadStale.fill(1);
     this.fast.beginStep(dt);
     this.stepCount++;
 
@@ -373,6 +406,10 @@ export class Pack {
     this.beginThermal(dt);
     this.solveGroups(dt, iString);
     this.endThermal(dt);
+    this.aheadStale.fill(0);
+    this.aheadReady = true;
+    this.aheadDt = dt;
+    this.aheadInvalidations = this.fast.invalidations;
 
     let vPack = 0;
     for (let g = 0; g < this.ns; g++) vPack += this.groupVoltageV[g];
@@ -408,9 +445,22 @@ export class Pack {
     return i;
   }
 
+  /** Marks the groups whose open-cell flags changed since the last linearisation (faults set them directly). */
+  private markOpenCellChanges(): void {
+    const now = new Uint32Array(this.openCell.buffer);
+    const seen = new Uint32Array(this.openSeen.buffer);
+    for (let w = 0; w < now.length; w++) {
+      if (now[w] === seen[w]) continue;
+      seen[w] = now[w];
+      const last = Math.min(4 * w + 4, this.nCells);
+      for (let i = 4 * w; i < last; i++) this.aheadStale[Math.floor(i / this.np)] = 1;
+    }
+  }
+
   /**
    * Linearises every cell (direction guessed from its last current and the expected change of the string
-   * current) and leaves the pack as V = packE + packR·I_string (packOpen when a group conducts nothing).
+   * current) and leaves the pack as V = packE + packR·I_string (packOpen when a group conducts nothing). A group
+   * linearised ahead in the last step (see solveGroups) is taken as it is when its cells keep their modes.
    */
   private linearizePack(stringGuess: number): void {
     const np = this.np;
@@ -418,15 +468,31 @@ export class Pack {
     const openCell = this.openCell;
     const conductance = this.conductance;
     const interconnect = this.interconnectOhm;
+    const ahead = this.aheadSums;
+    const stale = this.aheadStale;
+    const band = 2 * fast.thresholdA;
     let e = 0;
     let r = 0;
     let open = false;
     for (let g = 0; g < this.ns; g++) {
       const delta = (stringGuess - this.groupCurrentA[g] + this.transferInA[g]) / np;
       const base = g * np;
-      fast.linearizeGroup(base, base + np, delta, interconnect, openCell, conductance);
-      const sumG = fast.groupG;
-      const sumEG = fast.groupEG;
+      const at = AHEAD_SIZE * g;
+      let sumG = ahead[at + Ahead.G];
+      let sumEG = ahead[at + Ahead.EG];
+      // Whether every cell keeps its mode (FastCells.accepts with this expected change). Rounding is monotonic,
+      // so testing the extremes of the currents is the same as testing every cell.
+      const kept =
+        stale[g] === 0 &&
+        ahead[at + Ahead.CHARGE_MIN] + delta > -band &&
+        ahead[at + Ahead.DISCHARGE_MAX] + delta < band &&
+        ahead[at + Ahead.REST_MIN] + delta >= -band &&
+        ahead[at + Ahead.REST_MAX] + delta <= band;
+      if (!kept) {
+        fast.linearizeGroup(base, base + np, delta, interconnect, openCell, conductance);
+        sumG = fast.groupG;
+        sumEG = fast.groupEG;
+      }
       if (sumG === 0) {
         open = true;
         this.groupR[g] = 0;
@@ -495,15 +561,25 @@ export class Pack {
     const resistance = this.cells.resistance;
     const stepCount = this.stepCount;
     const flips = this.flips;
+    const ahead = this.aheadSums;
     const bleedG = 1 / this.config.bleedOhm;
     for (let g = 0; g < this.ns; g++) {
       const base = g * np;
       const end = base + np;
       let iGroup = 0;
       let vGroup = 0;
+      // The connected cells' current extremes by mode, for the next step's test of the modes kept ahead.
+      let chargeMin = Infinity;
+      let dischargeMax = -Infinity;
+      let restMin = Infinity;
+      let restMax = -Infinity;
       for (let pass = 0; pass < 4; pass++) {
         iGroup = this.alpha[g] * iString + this.beta[g];
         vGroup = this.groupE[g] + this.groupR[g] * iGroup;
+        chargeMin = Infinity;
+        dischargeMax = -Infinity;
+        restMin = Infinity;
+        restMax = -Infinity;
         // Cells whose current left the band of their model change model now (and are re-linearised below,
         // outside this loop, which keeps it free of calls).
         let flipped = 0;
@@ -524,6 +600,15 @@ export class Pack {
             modes[i] = ii > threshold ? 1 : ii < -threshold ? -1 : 0;
             flips[flipped++] = i;
           }
+          // (A pass that flips a cell is followed by another, so the extremes kept are those of final modes.)
+          if (mode > 0) {
+            if (ii < chargeMin) chargeMin = ii;
+          } else if (mode < 0) {
+            if (ii > dischargeMax) dischargeMax = ii;
+          } else {
+            if (ii < restMin) restMin = ii;
+            if (ii > restMax) restMax = ii;
+          }
         }
         if (flipped === 0) break;
         for (let k = 0; k < flipped; k++) {
@@ -541,14 +626,22 @@ export class Pack {
         this.groupE[g] = sumEG / sumG;
         this.groupAffine(g);
       }
-      // The currents of the last solve sum to the group current by construction.
-      fast.commitRange(base, end);
+      // The currents of the last solve sum to the group current by construction. Commits, steps the cores'
+      // temperatures and linearises the group for the next step, in one pass (see FastCells.commitAheadGroup).
+      fast.commitAheadGroup(base, end, interconnect, this.openCell, conductance);
       this.groupCurrentA[g] = iGroup;
       this.groupVoltageV[g] = vGroup;
       const ib = this.bleedOn[g] ? vGroup * bleedG : 0;
       this.bleedCurrentA[g] = ib;
       this.bleedHeatJ += vGroup * ib * dt;
       this.thermalGroup(g, dt);
+      const at = AHEAD_SIZE * g;
+      ahead[at + Ahead.G] = fast.groupG;
+      ahead[at + Ahead.EG] = fast.groupEG;
+      ahead[at + Ahead.CHARGE_MIN] = chargeMin;
+      ahead[at + Ahead.DISCHARGE_MAX] = dischargeMax;
+      ahead[at + Ahead.REST_MIN] = restMin;
+      ahead[at + Ahead.REST_MAX] = restMax;
     }
   }
 
@@ -636,8 +729,9 @@ export class Pack {
   }
 
   /**
-   * Group g's cells (core, then case), its plate and the coolant leaving it; also the group's interconnect heat
-   * and the cells' charge throughput, from the same currents.
+   * Group g's cell cases, its plate and the coolant leaving it (the cores were stepped when the group committed,
+   * see FastCells.commitAheadGroup); also the group's interconnect heat and the cells' charge throughput, from the
+   * same currents.
    */
   private thermalGroup(g: number, dt: number): void {
     const th = this.config.thermal;
@@ -645,7 +739,6 @@ export class Pack {
     const c = this.cells;
     const ns = this.ns;
     const np = this.np;
-    const c1 = m.cellHeatCapacityJperK;
     const c2 = m.caseHeatCapacityJperK;
     const gcc = m.cellToCaseWperK;
     const gAmb = th.cellToAmbientWperK;
@@ -654,12 +747,9 @@ export class Pack {
     const amb = this.ambientK;
     const tc = c.tCellK;
     const tk = c.tCaseK;
-    const hw = c.heatW;
     const current = this.cellCurrentA;
     const interconnect = this.interconnectOhm;
     const throughput = this.cellThroughputAs;
-    // Implicit weights: the core's is one number; a case's depends only on how many neighbours it has.
-    const invCore = 1 / (c1 + dt * gcc);
     const plate = this.plateK[g];
     const bleedW = (this.bleedCurrentA[g] * this.groupVoltageV[g]) / np;
     const hasBefore = g > 0;
@@ -683,10 +773,8 @@ export class Pack {
     const beforeInner = dt * gn * invInner;
     const beforeEnd = dt * gn * invEnd;
     for (let i = base; i <= last; i++) {
-      const core = (c1 * tc[i] + dt * (gcc * own + hw[i])) * invCore;
-      tc[i] = core;
       const next = i < last ? tk[i + 1] : 0;
-      let sumGT = gcc * core + fixedW + gn * next;
+      let sumGT = gcc * tc[i] + fixedW + gn * next;
       if (hasBefore) sumGT += gn * tk[i - np];
       if (hasAfter) sumGT += gn * tk[i + np];
       // Interconnect heat is released at the case.
