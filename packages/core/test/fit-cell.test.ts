@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  CellArray,
   celsiusToKelvin,
   compileCellParams,
   fitCell,
@@ -17,79 +16,20 @@ import {
   toFitSeries,
   validateAgainst,
 } from "../src/index.ts";
+import { fitTruthResistances, syntheticHppc } from "./fit-synthetic.ts";
 import { testCellFile } from "./fixtures.ts";
 
 const truthFile = testCellFile({
-  r0Ohm: {
-    soc: [0, 1],
-    tempC: [10, 25],
-    values: [
-      [0.05, 0.04],
-      [0.03, 0.025],
-    ],
-  },
-  rc: [
-    {
-      rOhm: {
-        soc: [0, 1],
-        tempC: [10, 25],
-        values: [
-          [0.03, 0.025],
-          [0.015, 0.012],
-        ],
-      },
-      cF: 200,
-    },
-    {
-      rOhm: {
-        soc: [0, 1],
-        tempC: [10, 25],
-        values: [
-          [0.04, 0.03],
-          [0.02, 0.018],
-        ],
-      },
-      cF: 3000,
-    },
-  ],
+  ...fitTruthResistances(),
   hysteresis: undefined,
   coulombicEfficiency: 1,
   arrheniusEaJperMol: 0,
 });
 const truth = compileCellParams(truthFile);
 
-/** HPPC-like test from full: at each SOC level a 10-s pulse and 10 min rest, then a 0.5 C step down and 30 min rest. */
-function hppc(tempC: number, seed: number): string {
-  const tK = celsiusToKelvin(tempC);
-  const cell = new CellArray(truth, 1, { soc: 1, tempK: tK });
-  const rng = new Rng(seed);
-  const cols = {
-    time_s: [0] as number[],
-    current_A: [0] as number[],
-    voltage_V: [cell.ocv(0)],
-    temp_cell_C: [tempC],
-  };
-  let now = 0;
-  const run = (seconds: number, dt: number, current: number) => {
-    for (let k = 0; k < Math.round(seconds / dt); k++) {
-      now += dt;
-      const v = cell.step(0, current, dt);
-      cols.time_s.push(Number(now.toFixed(3)));
-      cols.current_A.push(current);
-      cols.voltage_V.push(v + 0.0001 * rng.normal());
-      cols.temp_cell_C.push(tempC);
-    }
-  };
-  run(600, 10, 0);
-  for (const level of [0.95, 0.75, 0.55, 0.35, 0.15]) {
-    run((1 - level) * 3 * 3600 * (1 / 1.5) - (1 - cell.soc[0]) * 3 * 3600 * (1 / 1.5), 10, -1.5);
-    run(1800, 10, 0);
-    run(10, 0.1, -6);
-    run(20, 0.1, 0);
-    run(580, 1, 0);
-  }
-  return formatCsv(cols);
-}
+/** HPPC-like test from full: at each SOC level a 0.5 C step down and 30 min rest, then a 10-s pulse and 10 min rest. */
+const hppc = (tempC: number, seed: number) =>
+  syntheticHppc(truth, tempC, seed, [0.95, 0.75, 0.55, 0.35, 0.15], [6]);
 
 test("fitting model-generated HPPC tests gives back the model", () => {
   const pulseTests = [10, 25].map((tc, k) => ({

@@ -6,92 +6,35 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  CellArray,
   celsiusToKelvin,
   compileCellParams,
   fitCell,
-  formatCsv,
   parseCellParams,
   parseCsv,
-  Rng,
   r0At,
   toFitSeries,
 } from "../src/index.ts";
+import { fitTruthResistances, syntheticHppc } from "./fit-synthetic.ts";
 import { testCellFile } from "./fixtures.ts";
 
 const SCALE = {
   currentA: [1.5, 3, 6],
   scale: [1, { tempC: [10, 25], values: [0.78, 0.9] }, { tempC: [10, 25], values: [0.6, 0.8] }],
 };
+const tables = fitTruthResistances();
 const truthFile = testCellFile({
-  r0Ohm: {
-    soc: [0, 1],
-    tempC: [10, 25],
-    values: [
-      [0.05, 0.04],
-      [0.03, 0.025],
-    ],
-  },
+  r0Ohm: tables.r0Ohm,
   r0CurrentScale: SCALE,
-  rc: [
-    {
-      rOhm: {
-        soc: [0, 1],
-        tempC: [10, 25],
-        values: [
-          [0.03, 0.025],
-          [0.015, 0.012],
-        ],
-      },
-      cF: 200,
-      rCurrentScale: SCALE,
-    },
-    {
-      rOhm: {
-        soc: [0, 1],
-        tempC: [10, 25],
-        values: [
-          [0.04, 0.03],
-          [0.02, 0.018],
-        ],
-      },
-      cF: 3000,
-    },
-  ],
+  rc: [{ ...tables.rc[0], rCurrentScale: SCALE }, tables.rc[1]],
   hysteresis: undefined,
   coulombicEfficiency: 1,
   arrheniusEaJperMol: 0,
 });
 const truth = compileCellParams(truthFile);
 
-/** From full: at each SOC level 10-s pulses at the given currents, 10 min rest after each, then a 0.5 C step down. */
-function hppc(tempC: number, seed: number, pulseCurrentsA: number[]): string {
-  const cell = new CellArray(truth, 1, { soc: 1, tempK: celsiusToKelvin(tempC) });
-  const rng = new Rng(seed);
-  const cols = { time_s: [0], current_A: [0], voltage_V: [cell.ocv(0)], temp_cell_C: [tempC] };
-  let now = 0;
-  const run = (seconds: number, dt: number, current: number) => {
-    for (let k = 0; k < Math.round(seconds / dt); k++) {
-      now += dt;
-      const v = cell.step(0, current, dt);
-      cols.time_s.push(Number(now.toFixed(3)));
-      cols.current_A.push(current);
-      cols.voltage_V.push(v + 0.0001 * rng.normal());
-      cols.temp_cell_C.push(tempC);
-    }
-  };
-  run(600, 10, 0);
-  for (const level of [0.9, 0.7, 0.5, 0.3]) {
-    run(((cell.soc[0] - level) * 3 * 3600) / 1.5, 10, -1.5);
-    run(1800, 10, 0);
-    for (const i of pulseCurrentsA) {
-      run(10, 0.1, -i);
-      run(20, 0.1, 0);
-      run(580, 1, 0);
-    }
-  }
-  return formatCsv(cols);
-}
+/** From full: at each SOC level a 0.5 C step down, then 10-s pulses at the given currents, 10 min rest after each. */
+const hppc = (tempC: number, seed: number, pulseCurrentsA: number[]) =>
+  syntheticHppc(truth, tempC, seed, [0.9, 0.7, 0.5, 0.3], pulseCurrentsA);
 
 const ocvTable = { soc: Array.from(truth.ocv.soc), ocvV: Array.from(truth.ocv.values) };
 const base = { thermal: truthFile.thermal, limits: truthFile.limits };
