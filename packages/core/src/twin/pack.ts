@@ -188,6 +188,8 @@ export class Pack {
   // One pass per step: each group is linearised for the next step right after it commits (see solveGroups).
   // aheadSums holds each group's Σ conductance and Σ conductance·emf and its cells' current extremes by mode,
   // AHEAD_SIZE per group; aheadStale marks groups written since (shorted cells, open-cell changes).
+  /** false: linearise every group from its state at every step (the two-pass way, for comparison). */
+  onePass = true;
   /** Whether the last step linearised every group ahead, for a step of aheadDt, at this invalidation count. */
   private aheadReady = false;
   private aheadDt = 0;
@@ -313,7 +315,6 @@ export class Pack {
   /** Puts an internal short of `ohm` on cell i (0 removes it). */
   setShort(i: number, ohm: number): void {
     this.shortOhm[i] = ohm;
-    this.aheadStale[Math.floor(i / this.np)] = 1;
     if (!this.shorted.includes(i)) this.shorted.push(i);
   }
 
@@ -372,7 +373,10 @@ export class Pack {
     this.updateContactors();
     this.updateTransfers();
     const ahead =
-      this.aheadReady && dt === this.aheadDt && this.fast.invalidations === this.aheadInvalidations;
+      this.onePass &&
+      this.aheadReady &&
+      dt === this.aheadDt &&
+      this.fast.invalidations === this.aheadInvalidations;
     if (!ahead) this.aheadStale.fill(1);
     this.fast.beginStep(dt);
     this.stepCount++;
