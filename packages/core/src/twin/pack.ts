@@ -196,8 +196,9 @@ export class Pack {
   private aheadInvalidations = 0;
   declare private readonly aheadSums: Float64Array;
   declare private readonly aheadStale: Uint8Array;
-  /** openCell as the last linearisation saw it (faults write openCell directly; the step compares). */
-  declare private readonly openSeen: Uint8Array;
+  /** openCell and what the last linearisation saw of it, as words (faults write openCell directly). */
+  declare private readonly openWords: Uint32Array;
+  declare private readonly openSeenWords: Uint32Array;
 
   // Per group.
   declare readonly groupVoltageV: Float64Array;
@@ -268,9 +269,10 @@ export class Pack {
     this.fast = new FastCells(this.cells, config.coefficientRefreshSteps);
     const f = (k: number) => new Float64Array(k);
     this.interconnectOhm = f(n);
-    // Padded to whole words so that the per-step comparison with openSeen runs four cells at a time.
+    // Padded to whole words so that the per-step comparison with openSeenWords runs four cells at a time.
     this.openCell = new Uint8Array(new ArrayBuffer(4 * Math.ceil(n / 4)), 0, n);
-    this.openSeen = new Uint8Array(4 * Math.ceil(n / 4));
+    this.openWords = new Uint32Array(this.openCell.buffer);
+    this.openSeenWords = new Uint32Array(this.openWords.length);
     this.shortOhm = f(n);
     this.baseLeakA = f(n);
     this.cellCurrentA = this.fast.currentA;
@@ -451,8 +453,8 @@ export class Pack {
 
   /** Marks the groups whose open-cell flags changed since the last linearisation (faults set them directly). */
   private markOpenCellChanges(): void {
-    const now = new Uint32Array(this.openCell.buffer);
-    const seen = new Uint32Array(this.openSeen.buffer);
+    const now = this.openWords;
+    const seen = this.openSeenWords;
     for (let w = 0; w < now.length; w++) {
       if (now[w] === seen[w]) continue;
       seen[w] = now[w];
