@@ -12,6 +12,10 @@
  * the group solved again, at most once per cell and step. A group's bleed
  * resistor and converter currents make I_g affine in the string current too, so the whole pack is
  * V_pack = E_pack + R_pack·I_string, which the host uses to respect voltage limits exactly (CV charging).
+ *
+ * One pass over the cells per step: each group is linearised for the next step as it commits (see solveGroups).
+ * Whoever writes a cell's state or parameters between steps must then call fast.invalidate(i) (or invalidateAll)
+ * or settle(); setShort, openCell writes and a change of dt are picked up by the pack itself.
  */
 import { FastCells } from "../cell/fast.ts";
 import { CellArray } from "../cell/model.ts";
