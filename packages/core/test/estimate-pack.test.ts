@@ -59,3 +59,31 @@ test("pack: a distrusted group voltage is not used (the group is coulomb-counted
     /groups must be a positive integer, got 0/,
   );
 });
+
+test("pack: a group's balancing current is counted, so a bleeding group is no bias", () => {
+  // Two groups of 2 cells at rest on the string; group 1 bleeds 0.6 A for an hour (0.3 A per cell). With the model
+  // error allowance at its default the voltage at rest anchors the SOC only slowly: what the count does shows.
+  const np = 2;
+  const bleedA = -0.6;
+  const truth = new CellArray(model, 2, { soc: 0.7, tempK: 298.15 });
+  const told = new PackSocEstimator(model, 2, { filter: "ekf", initialSoc: 0.7, parallelCells: np });
+  const blind = new PackSocEstimator(model, 2, { filter: "ekf", initialSoc: 0.7, parallelCells: np });
+  const v = new Float64Array(2);
+  const t = new Float64Array(2).fill(298.15);
+  const extra = [0, bleedA];
+  for (let k = 1; k <= 3600; k++) {
+    v[0] = truth.step(0, 0, 1);
+    v[1] = truth.step(1, bleedA / np, 1);
+    told.step(1, 0, v, t, extra);
+    blind.step(1, 0, v, t);
+  }
+  const drop = 0.6 / np / model.capacityAh; // the bled SOC, closed form
+  assert.ok(Math.abs(truth.soc[1] - (0.7 - drop)) < 1e-9);
+  assert.ok(Math.abs(told.soc[1] - truth.soc[1]) < 0.005, `told ${told.soc[1]} vs ${truth.soc[1]}`);
+  assert.ok(Math.abs(told.soc[0] - truth.soc[0]) < 0.005);
+  // Without the bleed current the filter has only the voltage to go by and lags the truth.
+  assert.ok(
+    Math.abs(blind.soc[1] - truth.soc[1]) > 2 * Math.abs(told.soc[1] - truth.soc[1]),
+    `blind ${blind.soc[1]}, told ${told.soc[1]}, truth ${truth.soc[1]}`,
+  );
+});

@@ -88,7 +88,7 @@ export class CoulombCountingEstimator implements BmsSocEstimator {
  * The per-group SOC filters of `estimate/pack.ts` (EKF or SPKF) behind the controller's seam. Started like the
  * coulomb counter (OCV of every group at the first all-valid frame); each 100 ms step feeds the mean pack current
  * of the interval, every group's voltage (an invalid reading is predicted only) and the temperature of the sensor
- * nearest the group (the mean of the valid sensors when that one is invalid).
+ * nearest the group (the mean of the valid sensors when that one is invalid), and each group's balancing current.
  */
 export function filterSocEstimator(
   model: CellModel,
@@ -106,6 +106,8 @@ class FilterSocEstimator implements BmsSocEstimator {
   private inner: PackSocEstimator | null = null;
   private readonly nearestSensor: Int32Array;
   private readonly groupTempK: Float64Array;
+  /** Balancing current of each group over the last interval, A (on top of the string current). */
+  private readonly groupExtraA: Float64Array;
 
   constructor(
     private readonly model: CellModel,
@@ -117,6 +119,7 @@ class FilterSocEstimator implements BmsSocEstimator {
     const ns = pack.seriesGroups;
     this.soc = new Float64Array(ns);
     this.groupTempK = new Float64Array(ns);
+    this.groupExtraA = new Float64Array(ns);
     this.nearestSensor = Int32Array.from({ length: ns }, (_, g) => {
       let best = -1;
       let dist = Infinity;
@@ -130,7 +133,7 @@ class FilterSocEstimator implements BmsSocEstimator {
     });
   }
 
-  update(m: Measurements, chargeC: number, dtS: number): void {
+  update(m: Measurements, chargeC: number, dtS: number, groupChargeC?: ArrayLike<number>): void {
     const v = m.groupVoltageV;
     const ns = this.soc.length;
     if (!this.inner) {
@@ -159,7 +162,9 @@ class FilterSocEstimator implements BmsSocEstimator {
         this.groupTempK[g] = k >= 0 && t.valid[k] === 1 ? t.value[k] : fallback;
         this.inner.voltageTrusted[g] = v.valid[g];
       }
-      this.inner.step(dtS, dtS > 0 ? chargeC / dtS : 0, v.value, this.groupTempK);
+      if (groupChargeC && dtS > 0) for (let g = 0; g < ns; g++) this.groupExtraA[g] = groupChargeC[g] / dtS;
+      else this.groupExtraA.fill(0);
+      this.inner.step(dtS, dtS > 0 ? chargeC / dtS : 0, v.value, this.groupTempK, this.groupExtraA);
       this.soc.set(this.inner.soc);
     }
     let lo = Infinity;

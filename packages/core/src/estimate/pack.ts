@@ -68,16 +68,22 @@ export class PackSocEstimator {
     }
   }
 
-  /** One BMS cycle: string current (A, charge +), group voltages (V) and group temperatures (K). */
+  /**
+   * One BMS cycle: string current (A, charge +), group voltages (V) and group temperatures (K); `groupExtraA`
+   * (when given) is the current each group carries on top of the string's — its balancing current (a bleed
+   * resistor draws, so negative) — which flows through the group's cells and so moves its SOC and its voltage.
+   */
   step(
     dt: number,
     stringCurrentA: number,
     groupVoltageV: ArrayLike<number>,
     groupTempK: ArrayLike<number>,
+    groupExtraA?: ArrayLike<number>,
   ): void {
-    const i = stringCurrentA / this.parallelCells;
+    const np = this.parallelCells;
     for (let g = 0; g < this.groups; g++) {
       const f = this.filters[g];
+      const i = (stringCurrentA + (groupExtraA ? groupExtraA[g] : 0)) / np;
       f.step(dt, i, this.voltageTrusted[g] ? groupVoltageV[g] : Number.NaN, groupTempK[g]);
       this.soc[g] = f.soc;
       this.socSigma[g] = f.socSigma;
