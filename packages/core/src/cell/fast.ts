@@ -802,16 +802,25 @@ export class FastCells {
       const z = soc[i];
       const tK = tCellK[i];
       const leak = leakA[i];
+      // The coefficients both the commit and the linearisation ahead use, loaded once: V8 does not reuse a
+      // typed-array load across the stores in between (the arrays could share a buffer).
+      const invQ = co[o + Co.INV_Q];
+      const zLo = co[o + Co.Z_LO];
+      const zHi = co[o + Co.Z_HI];
+      const p0 = co[o + Co.P0];
+      const p1 = co[o + Co.P1];
+      const p2 = co[o + Co.P2];
+      const p3 = co[o + Co.P3];
       const netA = eta * currentA - leak;
-      const zRate = netA * co[o + Co.INV_Q];
+      const zRate = netA * invQ;
       const z1 = z + zRate * dt;
       let jU: number;
       let jD: number;
-      if (z1 >= co[o + Co.Z_LO] && z1 <= co[o + Co.Z_HI]) {
+      if (z1 >= zLo && z1 <= zHi) {
         // Affine OCV over the whole step: the time integrals are the midpoint values times dt.
         const zm = 0.5 * (z + z1);
-        jD = (co[o + Co.P2] + co[o + Co.P3] * zm) * dt;
-        jU = (co[o + Co.P0] + co[o + Co.P1] * zm) * dt + tK * jD;
+        jD = (p2 + p3 * zm) * dt;
+        jU = (p0 + p1 * zm) * dt + tK * jD;
       } else if (i === crossingCell) {
         jU = crossing[0];
         jD = crossing[1];
@@ -827,8 +836,13 @@ export class FastCells {
       let v0New = 0;
       let v1New = 0;
       let v2New = 0;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
       let sNew = 0;
       let hNew = 0;
+      let hysM = 0;
+      let hysM0 = 0;
       // Each RC branch relaxes exactly. Its energy in over the step is ∫v·I dt, exactly; what it does not store
       // in its capacitor (½·C·v²) is its heat ∫v²/R dt (C·dv/dt = I − v/R, so v·I − v²/R = d(½·C·v²)/dt).
       if (nRc > 0) {
@@ -836,7 +850,8 @@ export class FastCells {
         const vOld = v0[i];
         const vInf = co[b + Br.R] * currentA;
         const d = vOld - vInf;
-        const vNew = vInf + co[b + Br.A] * d;
+        a0 = co[b + Br.A];
+        const vNew = vInf + a0 * d;
         v0[i] = vNew;
         v0New = vNew;
         const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
@@ -847,7 +862,8 @@ export class FastCells {
           const vOld = v1[i];
           const vInf = co[b + Br.R] * currentA;
           const d = vOld - vInf;
-          const vNew = vInf + co[b + Br.A] * d;
+          a1 = co[b + Br.A];
+          const vNew = vInf + a1 * d;
           v1[i] = vNew;
           v1New = vNew;
           const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
@@ -858,7 +874,8 @@ export class FastCells {
             const vOld = v2[i];
             const vInf = co[b + Br.R] * currentA;
             const d = vOld - vInf;
-            const vNew = vInf + co[b + Br.A] * d;
+            a2 = co[b + Br.A];
+            const vNew = vInf + a2 * d;
             v2[i] = vNew;
             v2New = vNew;
             const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
@@ -877,6 +894,8 @@ export class FastCells {
         // x = κ·dt, φ(x) = (1 − e^(−x))/x; for small x its Taylor series to x⁶ (truncation below 1e-15; no exp,
         // no division), in Estrin's form: a short chain of dependent operations.
         const x = eta * Math.abs(currentA) * co[o + Co.HYS_RATE];
+        hysM = co[o + Co.M];
+        hysM0 = co[o + Co.M0];
         let phi: number;
         let decay: number;
         if (x < 0.03) {
@@ -891,7 +910,7 @@ export class FastCells {
         const d = hys[i] - sgn;
         hNew = sgn + d * decay;
         hys[i] = hNew;
-        const eHys = currentA * (co[o + Co.M0] * sNew + co[o + Co.M] * (sgn + d * phi)) * dt;
+        const eHys = currentA * (hysM0 * sNew + hysM * (sgn + d * phi)) * dt;
         elec += eHys;
         heat += eHys;
       }
@@ -908,8 +927,8 @@ export class FastCells {
       // term), unless the cache needs work first.
       if (
         (i >= windowLo && i < windowHi && co[o + Co.STAMP] !== stamp) ||
-        z1 < co[o + Co.Z_LO] ||
-        z1 > co[o + Co.Z_HI] ||
+        z1 < zLo ||
+        z1 > zHi ||
         t1 < co[o + Co.T_LO] ||
         t1 > co[o + Co.T_HI]
       ) {
@@ -920,19 +939,27 @@ export class FastCells {
       }
       const open = disconnected[i] !== 0;
       const next = open ? 0 : mode;
-      modes[i] = next;
-      const odNext = next > 0 ? o + Co.DIR + dirStride : o + Co.DIR;
-      const slope = co[o + Co.P1] + co[o + Co.P3] * t1;
-      let eNext = co[o + Co.P0] + co[o + Co.P2] * t1 + slope * (z1 - leak * co[o + Co.DT_INV_Q]);
+      let odNext = od;
+      if (open) {
+        // An open cell rests: its mode, and with it the direction block, may change.
+        modes[i] = 0;
+        odNext = o + Co.DIR;
+        if (nRc > 0) a0 = co[odNext + Dir.BRANCHES + Br.A];
+        if (nRc > 1) a1 = co[odNext + Dir.BRANCHES + Br.SIZE + Br.A];
+        if (nRc > 2) a2 = co[odNext + Dir.BRANCHES + 2 * Br.SIZE + Br.A];
+      }
+      const dtInvQ = co[o + Co.DT_INV_Q];
+      const slope = p1 + p3 * t1;
+      let eNext = p0 + p2 * t1 + slope * (z1 - leak * dtInvQ);
       if (nRc > 0) {
-        eNext += co[odNext + Dir.BRANCHES + Br.A] * v0New;
+        eNext += a0 * v0New;
         if (nRc > 1) {
-          eNext += co[odNext + Dir.BRANCHES + Br.SIZE + Br.A] * v1New;
-          if (nRc > 2) eNext += co[odNext + Dir.BRANCHES + 2 * Br.SIZE + Br.A] * v2New;
+          eNext += a1 * v1New;
+          if (nRc > 2) eNext += a2 * v2New;
         }
       }
-      if (hasHys) eNext += co[o + Co.M0] * (next !== 0 ? next : sNew) + co[o + Co.M] * hNew;
-      const r = co[odNext + Dir.RSUM] + slope * ((next > 0 ? etaCharge : 1) * co[o + Co.DT_INV_Q]);
+      if (hasHys) eNext += hysM0 * (next !== 0 ? next : sNew) + hysM * hNew;
+      const r = co[odNext + Dir.RSUM] + slope * ((next > 0 ? etaCharge : 1) * dtInvQ);
       emf[i] = eNext;
       resistance[i] = r;
       const g = open ? 0 : 1 / (r + seriesOhm[i]);
