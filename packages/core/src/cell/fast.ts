@@ -754,6 +754,8 @@ export class FastCells {
   private commitCells(from: number, hi: number, ahead: boolean): number {
     const dt = this.dt;
     const invDt = 1 / dt;
+    // HYS_RATE and DT_INV_Q as refresh derives them (the cache is for this dt), computed rather than loaded.
+    const gammaDt = this.gamma * dt;
     const co = this.co;
     const stride = this.stride;
     const dirStride = this.dirStride;
@@ -893,7 +895,7 @@ export class FastCells {
         // h relaxes towards sgn(I) with rate κ: h1 = sgn + (h0 − sgn)·e^(−x), ∫h dt = sgn·dt + (h0 − sgn)·dt·φ(x),
         // x = κ·dt, φ(x) = (1 − e^(−x))/x; for small x its Taylor series to x⁶ (truncation below 1e-15; no exp,
         // no division), in Estrin's form: a short chain of dependent operations.
-        const x = eta * Math.abs(currentA) * co[o + Co.HYS_RATE];
+        const x = eta * Math.abs(currentA) * (gammaDt * invQ);
         hysM = co[o + Co.M];
         hysM0 = co[o + Co.M0];
         let phi: number;
@@ -948,7 +950,7 @@ export class FastCells {
         if (nRc > 1) a1 = co[odNext + Dir.BRANCHES + Br.SIZE + Br.A];
         if (nRc > 2) a2 = co[odNext + Dir.BRANCHES + 2 * Br.SIZE + Br.A];
       }
-      const dtInvQ = co[o + Co.DT_INV_Q];
+      const dtInvQ = dt * invQ;
       const slope = p1 + p3 * t1;
       let eNext = p0 + p2 * t1 + slope * (z1 - leak * dtInvQ);
       if (nRc > 0) {
