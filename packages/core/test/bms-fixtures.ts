@@ -1,15 +1,15 @@
 /** A small pack and hand-made measurement frames for the BMS controller tests. */
-import { celsiusToKelvin } from "../src/index.ts";
+import { type CellModel, celsiusToKelvin } from "../src/index.ts";
 import { cellPackInfo, type Measurements, type PackInfo, type ReadingBank } from "../src/twin/interfaces.ts";
 import { testCell } from "./fixtures.ts";
 
 export const cell = testCell();
 
-export function testPack(seriesGroups = 4, parallelCells = 2): PackInfo {
+export function testPack(seriesGroups = 4, parallelCells = 2, model: CellModel = cell): PackInfo {
   return {
     seriesGroups,
     parallelCells,
-    ...cellPackInfo(cell),
+    ...cellPackInfo(model),
     tempSensors: Array.from({ length: seriesGroups }, (_, g) => ({ group: g, cell: 0 })),
     transferConverters: 0,
     bleedOhm: 33,

@@ -26,7 +26,7 @@ import {
   socAtOcv,
   type Twin,
 } from "../src/index.ts";
-import { cellPackInfo } from "../src/twin/interfaces.ts";
+import { testPack } from "./bms-fixtures.ts";
 
 const model = compileCellParams(
   parseCellParams(
@@ -423,15 +423,7 @@ test("copper cut-off: a deep discharge stops when a group's anode potential pass
 });
 
 test("the performance section is validated: field, value and allowed range; a function needs the cell model (and an anode curve where it reads one)", () => {
-  const pack: PackInfo = {
-    seriesGroups: 4,
-    parallelCells: 2,
-    ...cellPackInfo(model),
-    tempSensors: [{ group: 0, cell: 0 }],
-    transferConverters: 0,
-    bleedOhm: 33,
-    samplePeriodS: 0.01,
-  };
+  const pack = testPack(4, 2, model);
   const file = defaultBmsConfigFile(pack, model);
   const bad = structuredClone(file);
   perf(bad).sop.horizonS = 0;

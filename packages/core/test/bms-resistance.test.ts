@@ -17,7 +17,7 @@ import {
   parseScenario,
   runBmsOnTwin,
 } from "../src/index.ts";
-import { cellPackInfo } from "../src/twin/interfaces.ts";
+import { testPack } from "./bms-fixtures.ts";
 
 const model = compileCellParams(
   parseCellParams(
@@ -101,15 +101,7 @@ test("12 of 36 cells of a group open: found at the first 160 A step, in the 100 
 });
 
 test("the resistance check's noise settings are validated with field, value and range", () => {
-  const pack: PackInfo = {
-    seriesGroups: 4,
-    parallelCells: 2,
-    ...cellPackInfo(model),
-    tempSensors: [{ group: 0, cell: 0 }],
-    transferConverters: 0,
-    bleedOhm: 33,
-    samplePeriodS: 0.01,
-  };
+  const pack = testPack(4, 2, model);
   const bad = structuredClone(defaultBmsConfigFile(pack, model));
   bad.plausibility.voltageNoiseV = -1;
   assert.throws(() => parseBmsConfig(bad), /plausibility\.voltageNoiseV[\s\S]*-1/);
