@@ -30,6 +30,7 @@
  */
 import { findInterval } from "../math/interp.ts";
 import { GAS_CONSTANT, SECONDS_PER_HOUR } from "../units.ts";
+import { Slot as H, Dbl as HF, type KernelMemory } from "./kernel.ts";
 import { type CellArray, dOcvdT, ocvIntegral } from "./model.ts";
 import type { CellModel } from "./params.ts";
 import type { Table } from "./table.ts";
@@ -150,6 +151,10 @@ export class FastCells {
   private groupSeriesOhm: Float64Array = new Float64Array(0);
   private groupDisconnected: Uint8Array = new Uint8Array(0);
   private groupConductance: Float64Array = new Float64Array(0);
+  // The group arrays the kernel's header points at (set again only when a caller passes others).
+  private pointedSeriesOhm: Float64Array | null = null;
+  private pointedDisconnected: Uint8Array | null = null;
+  private pointedConductance: Float64Array | null = null;
 
   declare private readonly stride: number;
   /** Offset of the charge block from the discharge block: 0 when they are one (no direction-dependent table). */
@@ -194,8 +199,16 @@ export class FastCells {
   declare private readonly heatJ: Float64Array;
   declare private readonly heatW: Float64Array;
 
-  constructor(cells: CellArray, refreshEvery = 10) {
+  /** The WebAssembly kernel that runs the loops over cells, or null (the JavaScript loops). */
+  declare private readonly kernel: KernelMemory | null;
+
+  /**
+   * With `kernel`, the loops over cells run in its WebAssembly instance: the cells' state arrays must then lie
+   * in its memory (see CellArray's alloc), and this allocates its own arrays there too.
+   */
+  constructor(cells: CellArray, refreshEvery = 10, kernel: KernelMemory | null = null) {
     this.cells = cells;
+    this.kernel = kernel;
     this.model = cells.model;
     this.n = cells.n;
     this.nRc = cells.nRc;
@@ -206,10 +219,10 @@ export class FastCells {
     this.split = cells.model.r0.isSplit || cells.model.rc.some((b) => b.r.isSplit);
     this.dirStride = this.split ? block : 0;
     this.stride = Co.DIR + (this.split ? 2 : 1) * block;
-    this.co = new Float64Array(this.n * this.stride);
-    this.mode = new Int8Array(this.n);
-    this.voltageV = new Float64Array(this.n);
-    this.currentA = new Float64Array(this.n);
+    this.co = kernel ? kernel.f64(this.n * this.stride) : new Float64Array(this.n * this.stride);
+    this.mode = kernel ? kernel.i8(this.n) : new Int8Array(this.n);
+    this.voltageV = kernel ? kernel.f64(this.n) : new Float64Array(this.n);
+    this.currentA = kernel ? kernel.f64(this.n) : new Float64Array(this.n);
     this.hasHys = this.model.hysteresis !== null;
     this.gamma = this.model.hysteresis?.gamma ?? 0;
     this.eta = this.model.coulombicEfficiency;
@@ -253,6 +266,75 @@ export class FastCells {
     for (const t of tables)
       if (sameValues(t.soc, this.axisSoc) && sameValues(t.tempK, this.axisT)) this.onAxes.add(t);
     this.invalidateAll();
+    if (kernel) this.bindKernel(kernel);
+  }
+
+  /** Writes the pointers and constants of the kernel's header (see assembly/kernel.ts). */
+  private bindKernel(k: KernelMemory): void {
+    const arrays: [number, ArrayBufferView][] = [
+      [H.CO, this.co],
+      [H.MODE, this.mode],
+      [H.CURRENT, this.currentA],
+      [H.SOC, this.soc],
+      [H.T_CELL, this.tCellK],
+      [H.T_CASE, this.tCaseK],
+      [H.LEAK, this.leakA],
+      [H.HYS, this.h],
+      [H.SIGN, this.s],
+      [H.V0, this.v0],
+      [H.V1, this.v1],
+      [H.V2, this.v2],
+      [H.EMF, this.emf],
+      [H.RESISTANCE, this.resistance],
+      [H.ELECTRICAL_J, this.electricalJ],
+      [H.HEAT_J, this.heatJ],
+      [H.HEAT_W, this.heatW],
+      [H.VOLTAGE, this.voltageV],
+    ];
+    for (const [slot, view] of arrays) if (view.byteLength > 0) k.point(slot, view);
+    const hi = k.headerI32;
+    hi[H.STRIDE] = this.stride;
+    hi[H.DIR_STRIDE] = this.dirStride;
+    hi[H.N_RC] = this.nRc;
+    hi[H.HAS_HYS] = this.hasHys ? 1 : 0;
+    const hf = k.headerF64;
+    hf[HF.GAMMA] = this.gamma;
+    hf[HF.ETA] = this.eta;
+    hf[HF.CORE_C] = this.coreHeatCapacity;
+    hf[HF.CORE_G] = this.coreToCaseWperK;
+  }
+
+  /** commitCells in the kernel: the header takes this call's inputs and returns its outputs. */
+  private commitCellsKernel(k: KernelMemory, from: number, hi: number, ahead: boolean): number {
+    const h = k.headerI32;
+    const f = k.headerF64;
+    if (this.groupSeriesOhm !== this.pointedSeriesOhm) {
+      k.point(H.SERIES, this.groupSeriesOhm);
+      this.pointedSeriesOhm = this.groupSeriesOhm;
+    }
+    if (this.groupDisconnected !== this.pointedDisconnected) {
+      k.point(H.DISCONNECTED, this.groupDisconnected);
+      this.pointedDisconnected = this.groupDisconnected;
+    }
+    if (this.groupConductance !== this.pointedConductance) {
+      k.point(H.CONDUCTANCE, this.groupConductance);
+      this.pointedConductance = this.groupConductance;
+    }
+    h[H.WINDOW_LO] = this.windowLo;
+    h[H.WINDOW_HI] = this.windowHi;
+    h[H.CROSSING] = this.crossingCell;
+    f[HF.DT] = this.dt;
+    f[HF.STAMP] = this.windowStamp;
+    f[HF.G] = this.groupG;
+    f[HF.EG] = this.groupEG;
+    f[HF.CROSS_U] = this.ab[0];
+    f[HF.CROSS_D] = this.ab[1];
+    h[H.COMMITTED] = -1;
+    const at = k.exports.commitCells(from, hi, ahead ? 1 : 0);
+    this.groupG = f[HF.G];
+    this.groupEG = f[HF.EG];
+    if (ahead && at < hi && h[H.COMMITTED] === at) this.committedAt = at;
+    return at;
   }
 
   /**
@@ -752,6 +834,7 @@ export class FastCells {
    * step, and returns a committed cell whose cache needs work first, with committedAt set to it.
    */
   private commitCells(from: number, hi: number, ahead: boolean): number {
+    if (this.kernel) return this.commitCellsKernel(this.kernel, from, hi, ahead);
     const dt = this.dt;
     const invDt = 1 / dt;
     // HYS_RATE and DT_INV_Q as refresh derives them (the cache is for this dt), computed rather than loaded.

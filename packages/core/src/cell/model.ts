@@ -150,11 +150,17 @@ export class CellArray {
   private r0 = 0;
   private thermalStep: ThermalStep | null = null;
 
-  constructor(model: CellModel, n: number, init: CellInit) {
+  /** `alloc` makes the state arrays (the pack twin puts them in the WebAssembly kernel's memory). */
+  constructor(
+    model: CellModel,
+    n: number,
+    init: CellInit,
+    alloc: (n: number) => Float64Array = (k) => new Float64Array(k),
+  ) {
     this.model = model;
     this.n = n;
     this.nRc = model.rc.length;
-    const f = (v: number) => new Float64Array(n).fill(v);
+    const f = (v: number) => alloc(n).fill(v);
     this.soc = f(init.soc);
     this.vrc = model.rc.map(() => f(0));
     this.h = f(0);

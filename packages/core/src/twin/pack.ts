@@ -18,6 +18,7 @@
  * or settle(); setShort, openCell writes and a change of dt are picked up by the pack itself.
  */
 import { FastCells } from "../cell/fast.ts";
+import { Dbl, KernelMemory, Slot } from "../cell/kernel.ts";
 import { CellArray } from "../cell/model.ts";
 import type { CellModel } from "../cell/params.ts";
 import type { Rng } from "../random.ts";
@@ -162,6 +163,14 @@ enum Ahead {
 }
 const AHEAD_SIZE = 6;
 
+/**
+ * Bytes of kernel memory for ns groups of np cells: per cell at most 18 state arrays (CellArray), 45 doubles of
+ * FastCells and 5 of the pack, with room to spare; per group fewer than 32 doubles; 8 bytes of rounding per array.
+ */
+function kernelBytes(ns: number, np: number): number {
+  return 8 * (72 * ns * np + 32 * ns + 64);
+}
+
 export class Pack {
   declare readonly config: PackConfig;
   declare readonly ns: number;
@@ -188,6 +197,8 @@ export class Pack {
   declare private readonly flippedAt: Int32Array;
   /** The cells of one group that change model in a pass of the group solve. */
   declare private readonly flips: Int32Array;
+  /** The WebAssembly kernel that runs the loops over cells, or null (JavaScript loops). */
+  declare private readonly kernel: KernelMemory | null;
   private stepCount = 0;
   // One pass per step: each group is linearised for the next step right after it commits (see solveGroups).
   // aheadSums holds each group's Σ conductance and Σ conductance·emf and its cells' current extremes by mode,
@@ -262,20 +273,28 @@ export class Pack {
   /** Charge moved through the string, A·s (absolute). */
   throughputAs = 0;
 
-  constructor(model: CellModel, config: PackConfig, init: PackInit, rng: Rng) {
+  /**
+   * With `kernel` false the loops over cells run in JavaScript rather than in the WebAssembly kernel (the same
+   * arithmetic, bit for bit: test twin-kernel).
+   */
+  constructor(model: CellModel, config: PackConfig, init: PackInit, rng: Rng, kernel = true) {
     this.config = config;
     const ns = config.seriesGroups;
     const np = config.parallelCells;
     this.ns = ns;
     this.np = np;
     const n = ns * np;
-    this.cells = new CellArray(model, n, { soc: init.soc, tempK: init.tempK });
-    this.fast = new FastCells(this.cells, config.coefficientRefreshSteps);
-    const f = (k: number) => new Float64Array(k);
+    // The kernel's arrays lie in its memory; without it they are ordinary arrays, allocated the same way.
+    const mem = kernel ? new KernelMemory(kernelBytes(ns, np)) : null;
+    this.kernel = mem;
+    const f = (k: number) => (mem ? mem.f64(k) : new Float64Array(k));
+    this.cells = new CellArray(model, n, { soc: init.soc, tempK: init.tempK }, f);
+    this.fast = new FastCells(this.cells, config.coefficientRefreshSteps, mem);
     this.interconnectOhm = f(n);
     // Padded to whole words so that the per-step comparison with openSeenWords runs four cells at a time.
-    this.openCell = new Uint8Array(new ArrayBuffer(4 * Math.ceil(n / 4)), 0, n);
-    this.openWords = new Uint32Array(this.openCell.buffer);
+    const words = Math.ceil(n / 4);
+    this.openCell = (mem ? mem.u8(4 * words) : new Uint8Array(4 * words)).subarray(0, n);
+    this.openWords = new Uint32Array(this.openCell.buffer, this.openCell.byteOffset, words);
     this.openSeenWords = new Uint32Array(this.openWords.length);
     this.shortOhm = f(n);
     this.baseLeakA = f(n);
@@ -284,8 +303,15 @@ export class Pack {
     this.cellVoltageV = this.fast.voltageV;
     this.conductance = f(n);
     this.cellMode = this.fast.mode;
-    this.flippedAt = new Int32Array(n).fill(-1);
-    this.flips = new Int32Array(np);
+    this.flippedAt = (mem ? mem.i32(n) : new Int32Array(n)).fill(-1);
+    this.flips = mem ? mem.i32(np) : new Int32Array(np);
+    if (mem) {
+      mem.point(Slot.FLIPPED_AT, this.flippedAt);
+      mem.point(Slot.FLIPS, this.flips);
+      mem.point(Slot.THROUGHPUT, this.cellThroughputAs);
+      mem.point(Slot.INTERCONNECT, this.interconnectOhm);
+      mem.point(Slot.CONDUCTANCE, this.conductance);
+    }
     this.aheadSums = f(AHEAD_SIZE * ns);
     this.aheadStale = new Uint8Array(ns);
     this.groupVoltageV = f(ns);
@@ -573,6 +599,7 @@ export class Pack {
     const flips = this.flips;
     const ahead = this.aheadSums;
     const bleedG = 1 / this.config.bleedOhm;
+    const kernel = this.kernel;
     for (let g = 0; g < this.ns; g++) {
       const base = g * np;
       const end = base + np;
@@ -593,33 +620,41 @@ export class Pack {
         // Cells whose current left the band of their model change model now (and are re-linearised below,
         // outside this loop, which keeps it free of calls).
         let flipped = 0;
-        for (let i = base; i < end; i++) {
-          const gi = conductance[i];
-          if (gi === 0) {
-            current[i] = 0;
-            continue;
+        if (kernel) {
+          flipped = kernel.exports.solveCells(base, end, vGroup, pass, stepCount, band, threshold);
+          const h = kernel.headerF64;
+          chargeMin = h[Dbl.CHARGE_MIN];
+          dischargeMax = h[Dbl.DISCHARGE_MAX];
+          restMin = h[Dbl.REST_MIN];
+          restMax = h[Dbl.REST_MAX];
+        } else
+          for (let i = base; i < end; i++) {
+            const gi = conductance[i];
+            if (gi === 0) {
+              current[i] = 0;
+              continue;
+            }
+            const ii = (vGroup - emf[i]) * gi;
+            current[i] = ii;
+            // FastCells.accepts, written out. One change of model per cell and step: a cell at the edge of its
+            // band may otherwise flip its hysteresis sign back and forth (the emf jumps by 2·M0 each time).
+            const mode = modes[i];
+            const accepted = mode > 0 ? ii > -band : mode < 0 ? ii < band : Math.abs(ii) <= band;
+            if (!accepted && pass < 3 && flippedAt[i] !== stepCount) {
+              flippedAt[i] = stepCount;
+              modes[i] = ii > threshold ? 1 : ii < -threshold ? -1 : 0;
+              flips[flipped++] = i;
+            }
+            // (A pass that flips a cell is followed by another, so the extremes kept are those of final modes.)
+            if (mode > 0) {
+              if (ii < chargeMin) chargeMin = ii;
+            } else if (mode < 0) {
+              if (ii > dischargeMax) dischargeMax = ii;
+            } else {
+              if (ii < restMin) restMin = ii;
+              if (ii > restMax) restMax = ii;
+            }
           }
-          const ii = (vGroup - emf[i]) * gi;
-          current[i] = ii;
-          // FastCells.accepts, written out. One change of model per cell and step: a cell at the edge of its
-          // band may otherwise flip its hysteresis sign back and forth (the emf jumps by 2·M0 each time).
-          const mode = modes[i];
-          const accepted = mode > 0 ? ii > -band : mode < 0 ? ii < band : Math.abs(ii) <= band;
-          if (!accepted && pass < 3 && flippedAt[i] !== stepCount) {
-            flippedAt[i] = stepCount;
-            modes[i] = ii > threshold ? 1 : ii < -threshold ? -1 : 0;
-            flips[flipped++] = i;
-          }
-          // (A pass that flips a cell is followed by another, so the extremes kept are those of final modes.)
-          if (mode > 0) {
-            if (ii < chargeMin) chargeMin = ii;
-          } else if (mode < 0) {
-            if (ii > dischargeMax) dischargeMax = ii;
-          } else {
-            if (ii < restMin) restMin = ii;
-            if (ii > restMax) restMax = ii;
-          }
-        }
         if (flipped === 0) break;
         for (let k = 0; k < flipped; k++) {
           const i = flips[k];
@@ -775,31 +810,52 @@ export class Pack {
     const last = base + np - 1;
     let sumCase = 0;
     let heatIc = 0;
-    // The neighbour before in the row (already stepped) and this case's old value, carried along the row.
-    let before = 0;
-    let own = tk[base];
     // The case before in the row enters last, as t = rest + weight·before: the one dependency that runs from
     // cell to cell along the row is then one multiply and one add long.
     const beforeInner = dt * gn * invInner;
     const beforeEnd = dt * gn * invEnd;
-    for (let i = base; i <= last; i++) {
-      const next = i < last ? tk[i + 1] : 0;
-      let sumGT = gcc * tc[i] + fixedW + gn * next;
-      if (hasBefore) sumGT += gn * tk[i - np];
-      if (hasAfter) sumGT += gn * tk[i + np];
-      // Interconnect heat is released at the case.
-      const ii = current[i];
-      const icW = interconnect[i] * ii * ii;
-      heatIc += icW;
-      throughput[i] += Math.abs(ii) * dt;
-      const inner = i > base && i < last;
-      const t =
-        (c2 * own + dt * (sumGT + icW)) * (inner ? invInner : invEnd) +
-        (inner ? beforeInner : beforeEnd) * before;
-      tk[i] = t;
-      sumCase += t;
-      before = t;
-      own = next;
+    const kernel = this.kernel;
+    if (kernel) {
+      kernel.exports.thermalCells(
+        base,
+        np,
+        hasBefore,
+        hasAfter,
+        dt,
+        c2,
+        gcc,
+        gn,
+        fixedW,
+        invInner,
+        invEnd,
+        beforeInner,
+        beforeEnd,
+      );
+      sumCase = kernel.headerF64[Dbl.SUM_CASE];
+      heatIc = kernel.headerF64[Dbl.HEAT_IC];
+    } else {
+      // The neighbour before in the row (already stepped) and this case's old value, carried along the row.
+      let before = 0;
+      let own = tk[base];
+      for (let i = base; i <= last; i++) {
+        const next = i < last ? tk[i + 1] : 0;
+        let sumGT = gcc * tc[i] + fixedW + gn * next;
+        if (hasBefore) sumGT += gn * tk[i - np];
+        if (hasAfter) sumGT += gn * tk[i + np];
+        // Interconnect heat is released at the case.
+        const ii = current[i];
+        const icW = interconnect[i] * ii * ii;
+        heatIc += icW;
+        throughput[i] += Math.abs(ii) * dt;
+        const inner = i > base && i < last;
+        const t =
+          (c2 * own + dt * (sumGT + icW)) * (inner ? invInner : invEnd) +
+          (inner ? beforeInner : beforeEnd) * before;
+        tk[i] = t;
+        sumCase += t;
+        before = t;
+        own = next;
+      }
     }
     this.interconnectHeatJ += heatIc * dt;
     const h = this.plateToCoolantW;

@@ -30,6 +30,8 @@ import { type SpeedSchedule, vehicleBatteryPowerW } from "./vehicle.ts";
 /** Data the scenario refers to by name (the core reads no files). */
 export interface TwinResources {
   speedSchedules: Record<string, SpeedSchedule>;
+  /** false: the pack's loops over cells in JavaScript instead of the WebAssembly kernel (same results). */
+  kernel?: boolean;
 }
 
 export interface TwinEvent {
@@ -95,6 +97,7 @@ export class Twin {
         coolantInletK: scenario.coolantInletK,
       },
       packRng,
+      resources.kernel ?? true,
     );
     this.sensors = new Sensors(scenario.sensors, this.pack, sensorRng);
     this.ageing = scenario.ageing ? new Ageing(scenario.ageing, this.pack, ageingRng) : null;
