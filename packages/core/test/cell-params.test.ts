@@ -6,6 +6,7 @@ import {
   integrate1,
   interp1,
   loadCellModel,
+  MAX_RC_PAIRS,
   parseCellParams,
   Table,
   ValidationError,
@@ -85,7 +86,7 @@ test("an invalid parameter file fails with an error naming the field, the value 
   expectIssue({ ...good, capacityAH: 3 }, "capacityAH", "no such field");
   const { thermal: _t, ...noThermal } = good;
   expectIssue(noThermal, "thermal", "field missing");
-  expectIssue({ ...good, rc: [good.rc[0], good.rc[0], good.rc[0], good.rc[0]] }, "rc", "at most 3");
+  expectIssue({ ...good, rc: Array(MAX_RC_PAIRS + 1).fill(good.rc[0]) }, "rc", `at most ${MAX_RC_PAIRS}`);
 });
 
 test("all problems of a file are reported together", () => {

@@ -99,34 +99,52 @@ test("fitting model-generated HPPC tests gives back the model", () => {
   );
 });
 
-test("--long-rc: the refinement gets a pair slower than the slow pair, the fastest pulse pair goes into R0", () => {
+test("--long-rc: a fourth pair slower than the slow pair; with every slot taken the fastest pulse pair goes into R0", () => {
   const pulseTests = [10, 25].map((tc, k) => ({
     series: toFitSeries(parseCsv(hppc(tc, k + 1)), `synthetic ${tc} °C`)[0],
   }));
   const ocvTable = { soc: Array.from(truth.ocv.soc), ocvV: Array.from(truth.ocv.values) };
   const base = { thermal: truthFile.thermal, limits: truthFile.limits };
-  const fit = (longRc: boolean) =>
-    fitCell({ name: "x", capacityAh: 3, ocvTable, pulseTests, rcPairs: 2, longRc, base });
-  const plain = compileCellParams(parseCellParams(fit(false).params));
-  const r = fit(true);
+  const fit = (rcPairs: number, longRc: boolean) =>
+    fitCell({ name: "x", capacityAh: 3, ocvTable, pulseTests, rcPairs, longRc, base });
+  const plain = compileCellParams(parseCellParams(fit(2, false).params));
+  const r = fit(2, true);
   const long = compileCellParams(parseCellParams(r.params));
-  assert.equal(long.rc.length, 3);
+  // Two pulse pairs, the slow pair and the long pair: four in all, R0 keeps the fastest pair beside it.
+  assert.equal(plain.rc.length, 3);
+  assert.equal(long.rc.length, 4);
+  const foldedFit = fit(3, true);
+  const folded = compileCellParams(parseCellParams(foldedFit.params));
+  assert.equal(folded.rc.length, 4);
+  const method = (x: typeof r) => String((x.params.provenance as Record<string, unknown>).method);
+  assert.doesNotMatch(method(r), /folded/);
+  assert.match(
+    method(foldedFit),
+    /a pair slower than the slow one and the fastest pulse pair folded into R0/,
+  );
   const tK = celsiusToKelvin(25);
   const tau = (m: typeof long, j: number, z: number) => m.rc[j].r.at(z, tK, -1) * m.rc[j].c.at(z, tK);
   for (const z of [0.35, 0.55, 0.75]) {
     // Pairs in order of speed, the last one slower than the plain set's slow pair.
-    assert.ok(tau(long, 0, z) < tau(long, 1, z) && tau(long, 1, z) < tau(long, 2, z), `τ order at ${z}`);
+    for (const m of [long, folded])
+      for (let j = 0; j < 3; j++) assert.ok(tau(m, j, z) < tau(m, j + 1, z), `τ order at ${z}, pair ${j}`);
     assert.ok(
-      tau(long, 2, z) > tau(plain, 2, z),
-      `long τ at ${z}: ${tau(long, 2, z)} vs ${tau(plain, 2, z)}`,
+      tau(long, 3, z) > tau(plain, 2, z),
+      `long τ at ${z}: ${tau(long, 3, z)} vs ${tau(plain, 2, z)}`,
     );
-    // The plain set's fastest pair (seconds) is in R0 now.
-    assert.ok(long.r0.at(z, tK, -1) > plain.r0.at(z, tK, -1), `R0 at ${z}`);
+    // The fastest pulse pair (3 s, R1 half of R0 in the truth) stays a pair beside R0.
+    const r1 = plain.rc[0].r.at(z, tK, -1);
+    assert.ok(Math.abs(long.r0.at(z, tK, -1) - plain.r0.at(z, tK, -1)) < 0.25 * r1, `R0 at ${z}`);
+    assert.ok(Math.abs(tau(long, 0, z) / tau(plain, 0, z) - 1) < 0.1, `τ1 at ${z}`);
   }
-  // This cell's fastest pair is 3–6 s, not a resistance at the tests' 0.1-s rows: the refinement improves on its
-  // start but cannot follow the test as closely as the plain set does.
+  // This truth has no hours-long pair: the prior holds the long pair near its start (the slow pair's R), so the
+  // refinement improves on its start without reaching the noise as the plain set does.
   for (const t of r.temperatures)
     assert.ok(t.wholeTest && t.wholeTest.rmsAfterV < t.wholeTest.rmsBeforeV, `${t.tempC} °C`);
+  assert.throws(
+    () => fitCell({ name: "x", capacityAh: 3, ocvTable, pulseTests, rcPairs: 4, base }),
+    /4 pulse RC pairs plus a slow pair; at most 4 in all/,
+  );
 });
 
 test("fit input errors name what is missing", () => {

@@ -107,8 +107,9 @@ test("without the option, or with one pulse current, the set has no current axis
         pulseTests: three,
         currentAxis: true,
         longRc: true,
+        rcPairs: 3,
         base,
       }),
-    /currentAxis and longRc cannot be combined/,
+    /currentAxis and longRc with 3 pulse pairs cannot be combined/,
   );
 });

@@ -11,6 +11,7 @@ import {
   fitCell,
   fitReportHtml,
   kelvinToCelsius,
+  MAX_RC_PAIRS,
   parseCellParams,
   pulseFitsCsv,
   type ValidationRun,
@@ -84,7 +85,12 @@ export function registerFit(program: Command): void {
         "SOC scale of the set (default: the largest discharge of the OCV and capacity tests)",
         numberArg("--capacity-ah", 0.001, 10000),
       )
-      .option("--rc-pairs <n>", "RC pairs fitted to the pulses (1–3)", numberArg("--rc-pairs", 1, 3), 2)
+      .option(
+        "--rc-pairs <n>",
+        `RC pairs fitted to the pulses (1–${MAX_RC_PAIRS}, with the slow pair at most ${MAX_RC_PAIRS - 1})`,
+        numberArg("--rc-pairs", 1, MAX_RC_PAIRS),
+        2,
+      )
       .option(
         "--reference-current <A>",
         "pulse current the tables represent (the nearest pulses per SOC level; default: median of all pulses)",
@@ -93,7 +99,7 @@ export function registerFit(program: Command): void {
       .option("--no-slow-rc", "do not add a slow RC pair from the relaxation after long steps")
       .option(
         "--long-rc",
-        "whole-test refinement with a pair slower than the slow pair (the fastest pulse pair folded into R0)",
+        `whole-test refinement with a pair slower than the slow pair (with ${MAX_RC_PAIRS - 1} pulse pairs the fastest is folded into R0 to make room)`,
       )
       .option(
         "--current-axis",

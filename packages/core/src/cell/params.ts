@@ -32,6 +32,11 @@ import { celsiusToKelvin } from "../units.ts";
 import { CurrentScale, DirTable, Table } from "./table.ts";
 
 export const CELL_FORMAT = "coxswain-cell/1";
+/**
+ * RC pairs a set may have. Four leave room for a ≈1-s, a ≈30-s, a ≈10-min and an hours-long pair (docs/fit.md);
+ * the pack twin's fast path takes at most three (cell/fast.ts).
+ */
+export const MAX_RC_PAIRS = 4;
 
 export type TableSpec = number | { soc?: number[]; tempC?: number[]; values: number[] | number[][] };
 export type DirTableSpec = TableSpec | { charge: TableSpec; discharge: TableSpec };
@@ -263,7 +268,7 @@ export const cellParamsSchema = object({
         cF: tableSchema({ gt: 0, max: 1e9 }),
         rCurrentScale: optional(currentScaleSchema),
       }),
-      { maxLength: 3 },
+      { maxLength: MAX_RC_PAIRS },
     ),
     [],
   ),

@@ -19,7 +19,7 @@
  * multiplier over |I| per test temperature (currentScaleFromPulses); their tables then hold the values at the
  * lowest pulse current.
  */
-import { type CellParamsFile, loadCellModel } from "../cell/params.ts";
+import { type CellParamsFile, loadCellModel, MAX_RC_PAIRS } from "../cell/params.ts";
 import { CurrentScale, Table } from "../cell/table.ts";
 import { interp1 } from "../math/interp.ts";
 import { levenbergMarquardt } from "../math/lm.ts";
@@ -67,8 +67,9 @@ export interface FitInput {
   slowRc?: boolean;
   /**
    * With the slow pair and the whole-test refinement: give the refinement a pair slower still (τ starting at the
-   * period of the tests' SOC steps), folding the fastest pulse pair into R0 when all three slots are taken
-   * (default false: see docs/fit.md for what it gains and costs on the Panasonic cell).
+   * period of the tests' SOC steps), folding the fastest pulse pair into R0 only when the pulse pairs and the slow
+   * pair already take all MAX_RC_PAIRS slots (default false: see docs/fit.md for what it gains on the Panasonic
+   * cell).
    */
   longRc?: boolean;
   detect?: Partial<DetectOptions>;
@@ -176,13 +177,9 @@ const sig = (x: number, digits = 6): number => Number(x.toPrecision(digits));
 export function fitCell(input: FitInput): FitResult {
   const warnings: string[] = [];
   const nRc = input.rcPairs ?? 2;
-  if (!(Number.isInteger(nRc) && nRc >= 1 && nRc <= 3))
-    throw new Error(`rcPairs: got ${nRc}, expected 1, 2 or 3 RC pairs`);
+  if (!(Number.isInteger(nRc) && nRc >= 1 && nRc <= MAX_RC_PAIRS))
+    throw new Error(`rcPairs: got ${nRc}, expected an integer number of RC pairs from 1 to ${MAX_RC_PAIRS}`);
   if (input.pulseTests.length === 0) throw new Error("fitting needs at least one pulse/HPPC test");
-  if (input.currentAxis && input.longRc)
-    throw new Error(
-      "currentAxis and longRc cannot be combined: --long-rc folds the fastest pulse pair, which shares R0's current axis, into R0",
-    );
 
   const capacities = (input.capacityTests ?? []).map((s) => ({
     source: s.source,
@@ -293,8 +290,16 @@ export function fitCell(input: FitInput): FitResult {
     warnings.push(
       "long-step relaxations were found at some test temperatures only: no slow RC pair is fitted",
     );
-  if (useSlow && nRc > 2)
-    throw new Error(`rcPairs: got ${nRc} pulse RC pairs plus a slow pair; at most 3 in all`);
+  if (useSlow && nRc + 1 > MAX_RC_PAIRS)
+    throw new Error(
+      `rcPairs: got ${nRc} pulse RC pairs plus a slow pair; at most ${MAX_RC_PAIRS} in all (give --rc-pairs ${MAX_RC_PAIRS - 1} or --no-slow-rc)`,
+    );
+  // --long-rc adds a pair after the slow one; with every slot taken the fastest pulse pair makes room in R0.
+  const foldFastest = useSlow && (input.longRc ?? false) && nRc + 2 > MAX_RC_PAIRS;
+  if (input.currentAxis && foldFastest)
+    throw new Error(
+      `currentAxis and longRc with ${nRc} pulse pairs cannot be combined: the long pair would fold the fastest pulse pair, which shares R0's current axis, into R0 (give at most ${MAX_RC_PAIRS - 2} pulse pairs)`,
+    );
   const temperatures: TemperatureFit[] = clusters
     .map((c, ci) => {
       const slow = useSlow ? slowFits[ci] : [];
@@ -608,7 +613,7 @@ export function fitCell(input: FitInput): FitResult {
     provenance: {
       ...((input.base.provenance as Record<string, unknown>) ?? {}),
       ...input.provenance,
-      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level)${axis ? `, R0 and R1 × a multiplier over |I| from the pulses' ${axis.currentA.length} current classes` : ""}${refineWhole ? `, then every table of each temperature refined by Levenberg–Marquardt on the simulated voltage over the whole tests${longRc ? " (with the fastest pulse pair folded into R0 and a pair slower than the slow one)" : ""}` : ""}; Arrhenius extrapolation in temperature`,
+      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level)${axis ? `, R0 and R1 × a multiplier over |I| from the pulses' ${axis.currentA.length} current classes` : ""}${refineWhole ? `, then every table of each temperature refined by Levenberg–Marquardt on the simulated voltage over the whole tests${longRc ? ` (with a pair slower than the slow one${foldFastest ? " and the fastest pulse pair folded into R0" : ""})` : ""}` : ""}; Arrhenius extrapolation in temperature`,
       capacityScaleAh: sig(capacityAh),
       measuredCapacitiesAh: capacities.map((c) => ({
         // The file's name only (no folder, no .gz), so that a set fitted from copies compares equal.
@@ -848,13 +853,13 @@ function stepPeriod(startsPerTest: number[][]): number | null {
  * The refinement's starting tables with a pair slower than the slow pair: drive cycles load the cell for hours,
  * the HPPC for minutes between long rests, and a pair of the SOC-step period carries polarisation from one step
  * into the next. It starts at the slow pair's resistance and a time constant of that period (ten times the slow
- * pair's without one). When the three slots the model allows are taken, the fastest pulse pair (τ of about a
- * second: a resistance at the 1-s steps of drive cycles and BMS data) is folded into R0 to make room.
+ * pair's without one). When the MAX_RC_PAIRS slots the model allows are taken, the fastest pulse pair (τ of about
+ * a second: a resistance at the 1-s steps of drive cycles and BMS data) is folded into R0 to make room.
  */
 function withLongPair(row: ResistanceRow, grid: readonly number[], periodS: number | null): ResistanceRow {
   const slow = row.rc[row.rc.length - 1];
   const tau = periodS ?? 10 * median(slow.tau);
-  const full = row.rc.length >= 3;
+  const full = row.rc.length >= MAX_RC_PAIRS;
   return {
     r0: full ? row.r0.map((v, k) => v + row.rc[0].r[k]) : [...row.r0],
     rc: [...(full ? row.rc.slice(1) : row.rc), { r: [...slow.r], tau: grid.map(() => tau) }],
