@@ -17,6 +17,8 @@ const { error, stderr } = await asc.main(
     "stub",
     "--importMemory",
     "--noExportMemory",
+    "--enable",
+    "simd",
     "-o",
     "kernel.wasm",
   ],

@@ -26,6 +26,17 @@ const S_CO = 4 * 0, S_MODE = 4 * 1, S_CURRENT = 4 * 2, S_SOC = 4 * 3, S_T_CELL =
   D_CROSS_D = 8 * 41, D_CHARGE_MIN = 8 * 42, D_DISCHARGE_MAX = 8 * 43, D_REST_MIN = 8 * 44,
   D_REST_MAX = 8 * 45, D_SUM_CASE = 8 * 46, D_HEAT_IC = 8 * 47;
 
+// Constants of the pair path (f64x2).
+const zeroV = f64x2(0, 0), oneV = f64x2(1, 1), minusOneV = f64x2(-1, -1), halfV = f64x2(0.5, 0.5);
+const seriesLimitV = f64x2(0.03, 0.03);
+const c6V = f64x2(1.0 / 6, 1.0 / 6), c24V = f64x2(1.0 / 24, 1.0 / 24), c120V = f64x2(1.0 / 120, 1.0 / 120);
+const c720V = f64x2(1.0 / 720, 1.0 / 720), c5040V = f64x2(1.0 / 5040, 1.0 / 5040);
+
+/** The doubles at byte offset `at` of blocks a and b, as the two lanes of one vector. */
+@inline function gather(a: usize, b: usize, at: usize): v128 {
+  return v128.load64_lane(b + at, v128.load64_zero(a + at), 1);
+}
+
 @inline function hi32(o: usize): i32 { return load<i32>(o); }
 @inline function hf(o: usize): f64 { return load<f64>(o); }
 @inline function f(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
@@ -77,7 +88,157 @@ export function commitCells(from: i32, hi: i32, ahead: i32): i32 {
   const conductance = <usize>hi32(S_CONDUCTANCE);
   let sumG = hf(D_G);
   let sumEG = hf(D_EG);
+  // The pair path's constants.
+  const chargeBlock = <usize>(DIR + dirStride) << 3;
+  const dtV = f64x2.splat(dt);
+  const invDtV = f64x2.splat(invDt);
+  const gammaDtV = f64x2.splat(gammaDt);
+  const coreCV = f64x2.splat(coreC);
+  const coreGV = f64x2.splat(coreG);
+  const invCoreV = f64x2.splat(invCore);
   for (let i = from; i < hi; i++) {
+    // Two cells at once (f64x2, the same operations per lane as the scalar code below) when both take the
+    // common path: linearised ahead, inside their OCV box, not a crossing, outside the refresh window, connected,
+    // a hysteresis decay by its series. Nothing is stored until both are known to; else the scalar code takes
+    // cell i.
+    if (ahead && i + 1 < hi && i + 1 != crossingCell && i != crossingCell && (i + 1 < windowLo || i >= windowHi)
+      && load<u16>(disconnected + i) == 0) {
+      const x8 = <usize>i << 3;
+      const oA = co + (<usize>(i * stride) << 3);
+      const oB = oA + (<usize>stride << 3);
+      const mA = <i32>load<i8>(modes + i);
+      const mB = <i32>load<i8>(modes + i + 1);
+      const odA = mA > 0 ? oA + chargeBlock : oA + (DIR << 3);
+      const odB = mB > 0 ? oB + chargeBlock : oB + (DIR << 3);
+      const currentA = v128.load(current + x8);
+      const eta = f64x2.replace_lane(f64x2.splat(mA > 0 ? etaCharge : 1.0), 1, mB > 0 ? etaCharge : 1.0);
+      const z = v128.load(soc + x8);
+      const tK = v128.load(tCellK + x8);
+      const leak = v128.load(leakA + x8);
+      const invQ = gather(oA, oB, INV_Q << 3);
+      const zLo = gather(oA, oB, Z_LO << 3);
+      const zHi = gather(oA, oB, Z_HI << 3);
+      const netA = f64x2.sub(f64x2.mul(eta, currentA), leak);
+      const z1 = f64x2.add(z, f64x2.mul(f64x2.mul(netA, invQ), dtV));
+      const inBox = v128.and(f64x2.ge(z1, zLo), f64x2.le(z1, zHi));
+      if (i64x2.all_true(inBox)) {
+        const p0 = gather(oA, oB, P0 << 3);
+        const p1 = gather(oA, oB, P1 << 3);
+        const p2 = gather(oA, oB, P2 << 3);
+        const p3 = gather(oA, oB, P3 << 3);
+        const zm = f64x2.mul(halfV, f64x2.add(z, z1));
+        const jD = f64x2.mul(f64x2.add(p2, f64x2.mul(p3, zm)), dtV);
+        const jU = f64x2.add(f64x2.mul(f64x2.add(p0, f64x2.mul(p1, zm)), dtV), f64x2.mul(tK, jD));
+        const ohmicJ = f64x2.mul(f64x2.mul(f64x2.mul(gather(odA, odB, R0 << 3), currentA), currentA), dtV);
+        let elec = f64x2.add(f64x2.mul(currentA, jU), ohmicJ);
+        let heat = f64x2.add(
+          f64x2.add(ohmicJ, f64x2.mul(f64x2.add(f64x2.mul(f64x2.sub(oneV, eta), currentA), leak), jU)),
+          f64x2.mul(f64x2.mul(netA, tK), jD),
+        );
+        let v0New = zeroV, v1New = zeroV, v2New = zeroV, a0 = zeroV, a1 = zeroV, a2 = zeroV;
+        if (nRc > 0) {
+          const b = BRANCHES << 3;
+          const vOld = v128.load(v0 + x8);
+          const vInf = f64x2.mul(gather(odA, odB, b + (BR << 3)), currentA);
+          const d = f64x2.sub(vOld, vInf);
+          a0 = gather(odA, odB, b + (BA << 3));
+          v0New = f64x2.add(vInf, f64x2.mul(a0, d));
+          const branchJ = f64x2.mul(currentA, f64x2.add(f64x2.mul(vInf, dtV), f64x2.mul(d, gather(odA, odB, b + (BW << 3)))));
+          elec = f64x2.add(elec, branchJ);
+          heat = f64x2.add(heat, f64x2.sub(branchJ, f64x2.mul(f64x2.mul(gather(odA, odB, b + (BHC << 3)), f64x2.sub(v0New, vOld)), f64x2.add(v0New, vOld))));
+          if (nRc > 1) {
+            const b = (BRANCHES + BSIZE) << 3;
+            const vOld = v128.load(v1 + x8);
+            const vInf = f64x2.mul(gather(odA, odB, b + (BR << 3)), currentA);
+            const d = f64x2.sub(vOld, vInf);
+            a1 = gather(odA, odB, b + (BA << 3));
+            v1New = f64x2.add(vInf, f64x2.mul(a1, d));
+            const branchJ = f64x2.mul(currentA, f64x2.add(f64x2.mul(vInf, dtV), f64x2.mul(d, gather(odA, odB, b + (BW << 3)))));
+            elec = f64x2.add(elec, branchJ);
+            heat = f64x2.add(heat, f64x2.sub(branchJ, f64x2.mul(f64x2.mul(gather(odA, odB, b + (BHC << 3)), f64x2.sub(v1New, vOld)), f64x2.add(v1New, vOld))));
+            if (nRc > 2) {
+              const b = (BRANCHES + 2 * BSIZE) << 3;
+              const vOld = v128.load(v2 + x8);
+              const vInf = f64x2.mul(gather(odA, odB, b + (BR << 3)), currentA);
+              const d = f64x2.sub(vOld, vInf);
+              a2 = gather(odA, odB, b + (BA << 3));
+              v2New = f64x2.add(vInf, f64x2.mul(a2, d));
+              const branchJ = f64x2.mul(currentA, f64x2.add(f64x2.mul(vInf, dtV), f64x2.mul(d, gather(odA, odB, b + (BW << 3)))));
+              elec = f64x2.add(elec, branchJ);
+              heat = f64x2.add(heat, f64x2.sub(branchJ, f64x2.mul(f64x2.mul(gather(odA, odB, b + (BHC << 3)), f64x2.sub(v2New, vOld)), f64x2.add(v2New, vOld))));
+            }
+          }
+        }
+        let sNew = zeroV, hNew = zeroV, hysM = zeroV, hysM0 = zeroV;
+        let seriesOk = true;
+        if (hasHys) {
+          // sgn(I) and the held sign, lane by lane as the scalar code (a 0 mode keeps the stored sign).
+          const sgn = v128.bitselect(oneV, v128.bitselect(minusOneV, zeroV, f64x2.lt(currentA, zeroV)), f64x2.gt(currentA, zeroV));
+          const modeV = f64x2.replace_lane(f64x2.splat(<f64>mA), 1, <f64>mB);
+          sNew = v128.bitselect(modeV, v128.load(sign + x8), f64x2.ne(modeV, zeroV));
+          const x = f64x2.mul(f64x2.mul(eta, f64x2.abs(currentA)), f64x2.mul(gammaDtV, invQ));
+          seriesOk = i64x2.all_true(f64x2.lt(x, seriesLimitV));
+          hysM = gather(oA, oB, M << 3);
+          hysM0 = gather(oA, oB, M0 << 3);
+          const x2 = f64x2.mul(x, x);
+          const phi = f64x2.add(
+            f64x2.add(f64x2.sub(oneV, f64x2.mul(halfV, x)), f64x2.mul(x2, f64x2.sub(c6V, f64x2.mul(c24V, x)))),
+            f64x2.mul(f64x2.mul(x2, x2), f64x2.add(f64x2.sub(c120V, f64x2.mul(c720V, x)), f64x2.mul(c5040V, x2))),
+          );
+          const decay = f64x2.sub(oneV, f64x2.mul(x, phi));
+          const d = f64x2.sub(v128.load(hys + x8), sgn);
+          hNew = f64x2.add(sgn, f64x2.mul(d, decay));
+          const eHys = f64x2.mul(f64x2.mul(currentA, f64x2.add(f64x2.mul(hysM0, sNew), f64x2.mul(hysM, f64x2.add(sgn, f64x2.mul(d, phi))))), dtV);
+          elec = f64x2.add(elec, eHys);
+          heat = f64x2.add(heat, eHys);
+        }
+        const heatRate = f64x2.mul(heat, invDtV);
+        const t1 = f64x2.mul(
+          f64x2.add(f64x2.mul(coreCV, tK), f64x2.mul(dtV, f64x2.add(f64x2.mul(coreGV, v128.load(tCaseK + x8)), heatRate))),
+          invCoreV,
+        );
+        const inT = v128.and(f64x2.ge(t1, gather(oA, oB, T_LO << 3)), f64x2.le(t1, gather(oA, oB, T_HI << 3)));
+        if (seriesOk && i64x2.all_true(inT)) {
+          // Commit both cells and linearise them for the next step (mode kept: neither is open).
+          if (nRc > 0) v128.store(v0 + x8, v0New);
+          if (nRc > 1) v128.store(v1 + x8, v1New);
+          if (nRc > 2) v128.store(v2 + x8, v2New);
+          if (hasHys) {
+            v128.store(sign + x8, sNew);
+            v128.store(hys + x8, hNew);
+          }
+          v128.store(soc + x8, z1);
+          v128.store(electricalJ + x8, f64x2.add(v128.load(electricalJ + x8), elec));
+          v128.store(heatJ + x8, f64x2.add(v128.load(heatJ + x8), heat));
+          v128.store(heatW + x8, heatRate);
+          v128.store(voltageV + x8, f64x2.add(v128.load(emf + x8), f64x2.mul(v128.load(resistance + x8), currentA)));
+          v128.store(tCellK + x8, t1);
+          const dtInvQ = f64x2.mul(dtV, invQ);
+          const slope = f64x2.add(p1, f64x2.mul(p3, t1));
+          let eNext = f64x2.add(f64x2.add(p0, f64x2.mul(p2, t1)), f64x2.mul(slope, f64x2.sub(z1, f64x2.mul(leak, dtInvQ))));
+          if (nRc > 0) {
+            eNext = f64x2.add(eNext, f64x2.mul(a0, v0New));
+            if (nRc > 1) {
+              eNext = f64x2.add(eNext, f64x2.mul(a1, v1New));
+              if (nRc > 2) eNext = f64x2.add(eNext, f64x2.mul(a2, v2New));
+            }
+          }
+          if (hasHys) eNext = f64x2.add(eNext, f64x2.add(f64x2.mul(hysM0, sNew), f64x2.mul(hysM, hNew)));
+          const r = f64x2.add(gather(odA, odB, RSUM << 3), f64x2.mul(slope, f64x2.mul(eta, dtInvQ)));
+          v128.store(emf + x8, eNext);
+          v128.store(resistance + x8, r);
+          const g = f64x2.div(oneV, f64x2.add(r, v128.load(seriesOhm + x8)));
+          v128.store(conductance + x8, g);
+          const eg = f64x2.mul(eNext, g);
+          sumG += f64x2.extract_lane(g, 0);
+          sumG += f64x2.extract_lane(g, 1);
+          sumEG += f64x2.extract_lane(eg, 0);
+          sumEG += f64x2.extract_lane(eg, 1);
+          i++;
+          continue;
+        }
+      }
+    }
     const currentA = f(current, i);
     const o = co + (<usize>(i * stride) << 3);
     const mode = <i32>load<i8>(modes + i);
