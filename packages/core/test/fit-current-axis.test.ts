@@ -113,3 +113,20 @@ test("without the option, or with one pulse current, the set has no current axis
     /currentAxis and longRc with 3 pulse pairs cannot be combined/,
   );
 });
+
+test("with --long-rc and two pulse pairs (room for the long pair) the axis stays on R0 and the fastest pair", () => {
+  const three = tests([1.5, 3, 6]);
+  const fit = (longRc: boolean) =>
+    fitCell({ name: "l", capacityAh: 3, ocvTable, pulseTests: three, currentAxis: true, longRc, base });
+  const slowOnly = fit(false);
+  const long = fit(true);
+  assert.equal(slowOnly.params.rc?.length, 3);
+  assert.equal(long.params.rc?.length, 4);
+  // The axis comes from the pulses alone: the long pair of the refinement does not change it.
+  assert.deepEqual(long.params.r0CurrentScale, slowOnly.params.r0CurrentScale);
+  assert.ok(long.params.r0CurrentScale);
+  assert.deepEqual(
+    long.params.rc?.map((b) => b.rCurrentScale !== undefined),
+    [true, false, false, false],
+  );
+});
