@@ -66,6 +66,44 @@ test("coulomb counting: a rest recalibrates a wrong SOC from the OCV, hysteresis
   }
 });
 
+test("coulomb counting: an hours-long RC pair does not hold the first OCV reading for hours once its voltage is small", () => {
+  // Three constant pairs: τ = 15 s, 400 s and 8000 s (the last like the ≈ 2-h pair of a fitted set).
+  const pairs = [
+    { rOhm: 0.015, cF: 1000 },
+    { rOhm: 0.01, cF: 40000 },
+    { rOhm: 0.006, cF: 8000 / 0.006 },
+  ];
+  const m = testCell({ rc: pairs });
+  const truth = new CellArray(m, 1, { soc: 0.9, tempK: 298.15 });
+  const cc = new CoulombCounter(m, { soc: 0.7, socSigma: 0.2 });
+  const loadS = 1800;
+  const currentA = -3;
+  let recalibratedAt = Number.NaN;
+  for (let k = 0; k <= loadS + 3 * 3600; k++) {
+    const i = k === 0 || k > loadS ? 0 : currentA;
+    const v = truth.step(0, i, k === 0 ? 0 : 1);
+    cc.step(k === 0 ? 0 : 1, i, v, 298.15);
+    if (cc.recalibrations > 0 && Number.isNaN(recalibratedAt)) recalibratedAt = k - loadS;
+  }
+  // Closed form of the modelled RC voltage after the load: each pair charged for loadS at the constant current,
+  // then relaxing. The first reading is due once 2 × |ΣV_RC| (resistanceErrorFraction) is within 10 mV
+  // (modelErrorV); the rest itself is detected within 5 min of the load's end, and 5 min of rest come first.
+  const vRc = (t: number) =>
+    pairs.reduce((sum, p) => {
+      const tau = p.rOhm * p.cF;
+      return sum + p.rOhm * currentA * (1 - Math.exp(-loadS / tau)) * Math.exp(-t / tau);
+    }, 0);
+  let due = 0;
+  while (2 * Math.abs(vRc(due)) > 0.01) due++;
+  assert.ok(due > 600 && due < 3600, `closed-form reading time ${due} s`);
+  assert.ok(
+    Math.abs(recalibratedAt - due) <= 1,
+    `first reading ${recalibratedAt} s after the load, due at ${due} s`,
+  );
+  // Three of the slowest time constants would have been 24 000 s; the reading corrects the 20-point error.
+  assert.ok(Math.abs(cc.soc - truth.soc[0]) < 0.02, `SOC ${cc.soc} against ${truth.soc[0]}`);
+});
+
 test("coulomb counting: without a voltage reading a rest only counts (no recalibration from nothing)", () => {
   const cc = new CoulombCounter(model, { soc: 0.7 });
   for (let k = 0; k < 4 * 3600; k++) cc.step(1, 0, Number.NaN, 298.15);

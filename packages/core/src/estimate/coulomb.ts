@@ -6,8 +6,9 @@
  * - Offset: a known offset is subtracted; while the current is known to be zero (contactors open) the offset is
  *   learned as a running mean of what the sensor reads.
  * - Rest: once |I| (averaged over a minute, so sensor noise does not break a rest) has stayed below the rest
- *   threshold for three of the slowest RC time constants (at least
- *   `restMinS`), the terminal voltage minus the modelled RC and hysteresis voltages is an OCV; the OCV table at
+ *   threshold for three of the slowest RC time constants, or less once the modelled RC voltage is so small that
+ *   even its uncertainty is within the model error (an hours-long pair need not hold a rest for hours), and at
+ *   least `restMinS`, the terminal voltage minus the modelled RC and hysteresis voltages is an OCV; the OCV table at
  *   the measured temperature turns it into a SOC, which is fused with the count by their variances. Later checks
  *   in the same rest refine that fusion instead of counting the same evidence twice.
  */
@@ -122,8 +123,10 @@ export class CoulombCounter {
     this.chargeAh += dz * this.capacityAh;
     this.chargeVarianceAh2 += dVar * this.capacityAh * this.capacityAh;
     let tauMax = 0;
+    let vRc = 0;
     for (let k = 0; k < this.vrc.length; k++) {
       this.vrc[k] = c.a[k] * this.vrc[k] + c.b[k] * i;
+      vRc += this.vrc[k];
       // a = exp(−dt/τ) gives τ back without a second table look-up.
       if (c.a[k] > 0 && c.a[k] < 1 && dt > 0) tauMax = Math.max(tauMax, -dt / Math.log(c.a[k]));
     }
@@ -163,7 +166,12 @@ export class CoulombCounter {
     if (this.readingInRest && Math.abs(i) < this.restCurrentA && Number.isFinite(voltageV))
       this.addRelaxed(voltageV, vHys);
     // Without a voltage reading (none measured, or distrusted) there is nothing to recalibrate from.
-    if (this.restS >= this.nextCheckS && Number.isFinite(voltageV)) {
+    const t = this.tuning;
+    const relaxed =
+      !this.readingInRest &&
+      this.restS >= this.restMinS &&
+      t.resistanceErrorFraction * Math.abs(vRc) <= t.modelErrorV;
+    if ((this.restS >= this.nextCheckS || relaxed) && Number.isFinite(voltageV)) {
       this.recalibrate(voltageV, vHys, tempK);
       this.nextCheckS = this.restS * 2;
     }
