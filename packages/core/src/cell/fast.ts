@@ -480,6 +480,11 @@ export class FastCells {
     const v = t.values;
     const j = this.probeJt;
     if (this.probeTInside) {
+      if (t.tempInterpolation !== "linear") {
+        // ln value linear in 1/T: the table's own blend, so the bits are Table.at's.
+        this.value = t.betweenRows(this.probeRow(v, j), this.probeRow(v, j + 1), j, tK);
+        return;
+      }
       const w = this.probeWt;
       this.value = (1 - w) * this.probeRow(v, j) + w * this.probeRow(v, j + 1);
       return;

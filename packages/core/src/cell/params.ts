@@ -13,6 +13,12 @@
  * and held beyond them; an RC pair's R is scaled at a fixed time constant τ = R·C (its C scales inversely). The fitter makes the scale 1
  * at its lowest point, so that the tables alone are the low-current (largest) resistances that power limits may
  * use conservatively.
+ *
+ * `temperatureInterpolation` ("linear", the default, or "arrhenius") says how the resistance tables (R0 and every
+ * RC pair's R, both directions) and the RC capacitances are interpolated between two rows of their temperature
+ * axis: linear in T, or ln value linear in 1/T (exact for R = A·exp(Ea/(R_gas·T)) with one Ea per interval). With
+ * R and C both Arrhenius-consistent, so is τ = R·C. Every table it applies to that has two or more temperature
+ * rows must then be positive. OCV, dU/dT, hysteresis and current multipliers stay linear.
  */
 import {
   array,
@@ -29,7 +35,13 @@ import {
   validate,
 } from "../schema.ts";
 import { celsiusToKelvin } from "../units.ts";
-import { CurrentScale, DirTable, Table } from "./table.ts";
+import {
+  CurrentScale,
+  DirTable,
+  Table,
+  TEMPERATURE_INTERPOLATIONS,
+  type TemperatureInterpolation,
+} from "./table.ts";
 
 export const CELL_FORMAT = "coxswain-cell/1";
 /**
@@ -242,55 +254,101 @@ const currentScaleSchema = refine(
   },
 );
 
-export const cellParamsSchema = object({
-  format: string({ oneOf: [CELL_FORMAT] }),
-  name: string({ pattern: /^[a-z0-9][a-z0-9._-]*$/ }),
-  description: optional(string()),
-  chemistry: optional(string()),
-  /** Where the numbers come from: source data, licence, method, tool version. Free-form. */
-  provenance: optional(record({ expected: "anything", parse: (v) => v } as Schema<unknown>)),
-  /** Figures that validate the set (for example voltage RMSE per drive cycle). Free-form. */
-  validation: optional(record({ expected: "anything", parse: (v) => v } as Schema<unknown>)),
-  capacityAh: number({ gt: 0, max: 10000 }),
-  nominalVoltageV: optional(number({ gt: 0, max: 10 })),
-  massKg: optional(number({ gt: 0 })),
-  referenceTempC: optional(number({ min: -100, max: 200 }), 25),
-  coulombicEfficiency: optional(number({ gt: 0.5, max: 1 }), 1),
-  ocv: ocvSchema,
-  dUdT_VperK: optional(tableSchema({ min: -0.01, max: 0.01 })),
-  r0Ohm: dirTableSchema({ min: 0, max: 100 }),
-  /** Multiplier on R0 over current magnitude (see the file comment); absent: R0 does not depend on |I|. */
-  r0CurrentScale: optional(currentScaleSchema),
-  rc: optional(
-    array(
-      object({
-        rOhm: dirTableSchema({ min: 0, max: 100 }),
-        cF: tableSchema({ gt: 0, max: 1e9 }),
-        rCurrentScale: optional(currentScaleSchema),
-      }),
-      { maxLength: MAX_RC_PAIRS },
+export const cellParamsSchema = refine(
+  object({
+    format: string({ oneOf: [CELL_FORMAT] }),
+    name: string({ pattern: /^[a-z0-9][a-z0-9._-]*$/ }),
+    description: optional(string()),
+    chemistry: optional(string()),
+    /** Where the numbers come from: source data, licence, method, tool version. Free-form. */
+    provenance: optional(record({ expected: "anything", parse: (v) => v } as Schema<unknown>)),
+    /** Figures that validate the set (for example voltage RMSE per drive cycle). Free-form. */
+    validation: optional(record({ expected: "anything", parse: (v) => v } as Schema<unknown>)),
+    capacityAh: number({ gt: 0, max: 10000 }),
+    nominalVoltageV: optional(number({ gt: 0, max: 10 })),
+    massKg: optional(number({ gt: 0 })),
+    referenceTempC: optional(number({ min: -100, max: 200 }), 25),
+    coulombicEfficiency: optional(number({ gt: 0.5, max: 1 }), 1),
+    ocv: ocvSchema,
+    dUdT_VperK: optional(tableSchema({ min: -0.01, max: 0.01 })),
+    r0Ohm: dirTableSchema({ min: 0, max: 100 }),
+    /** Multiplier on R0 over current magnitude (see the file comment); absent: R0 does not depend on |I|. */
+    r0CurrentScale: optional(currentScaleSchema),
+    rc: optional(
+      array(
+        object({
+          rOhm: dirTableSchema({ min: 0, max: 100 }),
+          cF: tableSchema({ gt: 0, max: 1e9 }),
+          rCurrentScale: optional(currentScaleSchema),
+        }),
+        { maxLength: MAX_RC_PAIRS },
+      ),
+      [],
     ),
-    [],
-  ),
-  arrheniusEaJperMol: optional(number({ min: 0, max: 200000 }), 0),
-  hysteresis: optional(
-    object({
-      mV: tableSchema({ min: 0, max: 1 }),
-      m0V: optional(tableSchema({ min: 0, max: 1 })),
-      gamma: number({ min: 0, max: 10000 }),
-      thresholdA: optional(number({ min: 0 })),
+    arrheniusEaJperMol: optional(number({ min: 0, max: 200000 }), 0),
+    /** Between temperature rows of the R0, R_k and C_k tables: linear in T, or ln value linear in 1/T. */
+    temperatureInterpolation: optional(
+      string({ oneOf: TEMPERATURE_INTERPOLATIONS }) as Schema<TemperatureInterpolation>,
+      "linear",
+    ),
+    hysteresis: optional(
+      object({
+        mV: tableSchema({ min: 0, max: 1 }),
+        m0V: optional(tableSchema({ min: 0, max: 1 })),
+        gamma: number({ min: 0, max: 10000 }),
+        thresholdA: optional(number({ min: 0 })),
+      }),
+    ),
+    thermal: object({
+      cellHeatCapacityJperK: number({ gt: 0 }),
+      caseHeatCapacityJperK: number({ gt: 0 }),
+      cellToCaseWperK: number({ gt: 0 }),
+      caseToAmbientWperK: number({ gt: 0 }),
     }),
-  ),
-  thermal: object({
-    cellHeatCapacityJperK: number({ gt: 0 }),
-    caseHeatCapacityJperK: number({ gt: 0 }),
-    cellToCaseWperK: number({ gt: 0 }),
-    caseToAmbientWperK: number({ gt: 0 }),
+    limits: limitsSchema,
+    anode: optional(electrodeSchema),
+    cathode: optional(electrodeSchema),
   }),
-  limits: limitsSchema,
-  anode: optional(electrodeSchema),
-  cathode: optional(electrodeSchema),
-});
+  (f) => (f.temperatureInterpolation === "arrhenius" ? nonPositiveBetweenRows(f) : undefined),
+);
+
+/**
+ * With "arrhenius" interpolation, the first value ≤ 0 of every R0, R_k and C_k table that has two or more
+ * temperature rows (ln of it is taken between the rows).
+ */
+function nonPositiveBetweenRows(f: {
+  r0Ohm: DirTableSpec;
+  rc?: { rOhm: DirTableSpec; cF: TableSpec }[];
+}): Issue[] {
+  const issues: Issue[] = [];
+  const check = (t: TableSpec, path: string) => {
+    if (typeof t === "number" || !t.tempC) return;
+    const rows: number[][] = t.soc ? (t.values as number[][]) : [t.values as number[]];
+    for (let r = 0; r < rows.length; r++) {
+      const i = rows[r].findIndex((v) => !(v > 0));
+      if (i >= 0) {
+        issues.push({
+          path: t.soc ? `${path}.values[${r}][${i}]` : `${path}.values[${i}]`,
+          value: rows[r][i],
+          expected: `a value > 0 (temperatureInterpolation "arrhenius" interpolates its logarithm between temperature rows)`,
+        });
+        return;
+      }
+    }
+  };
+  const checkDir = (t: DirTableSpec, path: string) => {
+    if (typeof t === "object" && "charge" in t) {
+      check(t.charge, `${path}.charge`);
+      check(t.discharge, `${path}.discharge`);
+    } else check(t, path);
+  };
+  checkDir(f.r0Ohm, "r0Ohm");
+  (f.rc ?? []).forEach((b, k) => {
+    checkDir(b.rOhm, `rc[${k}].rOhm`);
+    check(b.cF, `rc[${k}].cF`);
+  });
+  return issues;
+}
 
 export type CellParamsFile = ReturnType<typeof parseCellParams>;
 
@@ -354,18 +412,31 @@ export interface Electrode {
   readonly stoAtSoc1: number;
 }
 
-function compileTable(spec: TableSpec, refTempK: number, ea = 0): Table {
-  if (typeof spec === "number") return new Table([0], [refTempK], [spec], ea);
+function compileTable(
+  spec: TableSpec,
+  refTempK: number,
+  ea = 0,
+  tempInterpolation: TemperatureInterpolation = "linear",
+): Table {
+  if (typeof spec === "number") return new Table([0], [refTempK], [spec], ea, tempInterpolation);
   const soc = spec.soc ?? [0];
   const temps = spec.tempC ? spec.tempC.map(celsiusToKelvin) : [refTempK];
   const values = spec.soc && spec.tempC ? (spec.values as number[][]).flat() : (spec.values as number[]);
-  return new Table(soc, temps, values, ea);
+  return new Table(soc, temps, values, ea, tempInterpolation);
 }
 
-function compileDir(spec: DirTableSpec, refTempK: number, ea: number): DirTable {
+function compileDir(
+  spec: DirTableSpec,
+  refTempK: number,
+  ea: number,
+  tempInterpolation: TemperatureInterpolation,
+): DirTable {
   if (typeof spec === "object" && "charge" in spec)
-    return new DirTable(compileTable(spec.charge, refTempK, ea), compileTable(spec.discharge, refTempK, ea));
-  return DirTable.same(compileTable(spec, refTempK, ea));
+    return new DirTable(
+      compileTable(spec.charge, refTempK, ea, tempInterpolation),
+      compileTable(spec.discharge, refTempK, ea, tempInterpolation),
+    );
+  return DirTable.same(compileTable(spec, refTempK, ea, tempInterpolation));
 }
 
 function compileScale(
@@ -384,6 +455,7 @@ function compileScale(
 export function compileCellParams(file: CellParamsFile): CellModel {
   const refTempK = celsiusToKelvin(file.referenceTempC ?? 25);
   const ea = file.arrheniusEaJperMol ?? 0;
+  const between = file.temperatureInterpolation ?? "linear";
   const o = file.ocv;
   const ocv = o.tempC
     ? new Table(o.soc, o.tempC.map(celsiusToKelvin), (o.voltageV as number[][]).flat())
@@ -406,11 +478,11 @@ export function compileCellParams(file: CellParamsFile): CellModel {
     coulombicEfficiency: file.coulombicEfficiency ?? 1,
     ocv,
     dUdT: compileTable(file.dUdT_VperK ?? 0, refTempK),
-    r0: compileDir(file.r0Ohm, refTempK, ea),
+    r0: compileDir(file.r0Ohm, refTempK, ea, between),
     r0CurrentScale: compileScale(file.r0CurrentScale, refTempK),
     rc: (file.rc ?? []).map((b) => ({
-      r: compileDir(b.rOhm, refTempK, ea),
-      c: compileTable(b.cF, refTempK),
+      r: compileDir(b.rOhm, refTempK, ea, between),
+      c: compileTable(b.cF, refTempK, 0, between),
       rCurrentScale: compileScale(b.rCurrentScale, refTempK),
     })),
     hysteresis: h
