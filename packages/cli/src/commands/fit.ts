@@ -42,6 +42,7 @@ interface FitOptions extends ColumnOptions {
   wholeTest: boolean;
   longRc?: boolean;
   currentAxis?: boolean;
+  arrheniusBetweenRows?: boolean;
   ahCol?: string;
   ahFromFull?: boolean;
   untilEmpty?: boolean;
@@ -104,6 +105,10 @@ export function registerFit(program: Command): void {
       .option(
         "--current-axis",
         "give R0 a current axis from pulses at several currents (a multiplier over |I| per test temperature)",
+      )
+      .option(
+        "--arrhenius-between-rows",
+        'write temperatureInterpolation "arrhenius": the model interpolates R0, R_k, C_k with ln linear in 1/T between the test temperatures (no filled rows)',
       )
       .option(
         "--no-whole-test",
@@ -179,6 +184,7 @@ export function registerFit(program: Command): void {
       wholeTest: o.wholeTest,
       longRc: o.longRc,
       currentAxis: o.currentAxis,
+      arrheniusBetweenRows: o.arrheniusBetweenRows,
       base,
       provenance: {
         tool: "coxswain fit",

@@ -12,7 +12,8 @@
  * 5. Per test temperature, relaxed rest voltages correct the OCV (temperature dependence and whatever the cell
  *    did between the OCV test and the pulse tests), giving an OCV table over SOC × temperature.
  * 6. An Arrhenius activation energy from the temperature dependence of the total resistance extrapolates the
- *    resistances beyond the measured temperatures and fills rows between them.
+ *    resistances beyond the measured temperatures; between them the tables get rows filled by Arrhenius
+ *    interpolation, or (`arrheniusBetweenRows`) the set interpolates so itself.
  * 7. The resistance tables of each temperature are refined over the whole tests of that temperature (whole.ts):
  *    the per-pulse values are the start and a weak prior.
  * Opt-in (`currentAxis`): pulses at several currents give R0 and the fastest pulse pair's R a current axis, one
@@ -84,6 +85,12 @@ export interface FitInput {
    * while it refines the tables over SOC.
    */
   currentAxis?: boolean;
+  /**
+   * Write the set with `temperatureInterpolation: "arrhenius"` (ln R, ln C linear in 1/T between temperature rows):
+   * the tables then hold the test temperatures' rows only, since the model itself interpolates between them as the
+   * rows filled in every ≤ 2.5 K otherwise approximate (default false).
+   */
+  arrheniusBetweenRows?: boolean;
   /** SOC points of the parameter tables (default 0, 0.05, …, 1). */
   socGrid?: number[];
   /** Fields that cannot be identified from these tests (limits, thermal, description, …), copied as they are. */
@@ -418,12 +425,14 @@ export function fitCell(input: FitInput): FitResult {
     };
   });
   const split = rows.every((r) => r.split);
-  // The model interpolates linearly in temperature, resistances change exponentially: the tables get rows between
-  // the test temperatures (at most 2.5 K apart) filled by Arrhenius interpolation (ln R linear in 1/T).
+  // Resistances change exponentially with temperature. A set interpolated linearly in T gets rows between the test
+  // temperatures (at most 2.5 K apart) filled by Arrhenius interpolation (ln R linear in 1/T); a set that
+  // interpolates so itself ("arrhenius") needs only the test temperatures' rows.
+  const arrheniusBetweenRows = input.arrheniusBetweenRows ?? false;
   const fineT: number[] = [];
   for (let i = 0; i < tempsC.length; i++) {
     fineT.push(tempsC[i]);
-    if (i + 1 === tempsC.length) break;
+    if (i + 1 === tempsC.length || arrheniusBetweenRows) continue;
     const steps = Math.ceil((tempsC[i + 1] - tempsC[i]) / 2.5);
     for (let k = 1; k < steps; k++) fineT.push(sig(tempsC[i] + ((tempsC[i + 1] - tempsC[i]) * k) / steps, 4));
   }
@@ -599,6 +608,7 @@ export function fitCell(input: FitInput): FitResult {
     ...resistanceTables(pulseRows),
     ...(r0CurrentScale ? { r0CurrentScale } : {}),
     arrheniusEaJperMol: sig(arrheniusEa, 4),
+    ...(arrheniusBetweenRows ? { temperatureInterpolation: "arrhenius" } : {}),
     ...(hysteresisM && gamma !== undefined
       ? {
           hysteresis: {
@@ -613,7 +623,7 @@ export function fitCell(input: FitInput): FitResult {
     provenance: {
       ...((input.base.provenance as Record<string, unknown>) ?? {}),
       ...input.provenance,
-      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level)${axis ? `, R0 and R1 × a multiplier over |I| from the pulses' ${axis.currentA.length} current classes` : ""}${refineWhole ? `, then every table of each temperature refined by Levenberg–Marquardt on the simulated voltage over the whole tests${longRc ? ` (with a pair slower than the slow one${foldFastest ? " and the fastest pulse pair folded into R0" : ""})` : ""}` : ""}; Arrhenius extrapolation in temperature`,
+      method: `coxswain fit: OCV ${input.lowRate ? "from the mean of the low-rate branches" : "from the given table"}, corrected per temperature by relaxed rest voltages; ${nRc} RC pair(s), R0 and RC by Levenberg–Marquardt per pulse (median per SOC level)${axis ? `, R0 and R1 × a multiplier over |I| from the pulses' ${axis.currentA.length} current classes` : ""}${refineWhole ? `, then every table of each temperature refined by Levenberg–Marquardt on the simulated voltage over the whole tests${longRc ? ` (with a pair slower than the slow one${foldFastest ? " and the fastest pulse pair folded into R0" : ""})` : ""}` : ""}; Arrhenius ${arrheniusBetweenRows ? "interpolation between the test temperatures (temperatureInterpolation) and " : ""}extrapolation in temperature`,
       capacityScaleAh: sig(capacityAh),
       measuredCapacitiesAh: capacities.map((c) => ({
         // The file's name only (no folder, no .gz), so that a set fitted from copies compares equal.
