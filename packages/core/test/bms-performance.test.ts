@@ -153,6 +153,65 @@ test("state of power: host limits are min(baseline, SOP), never looser, with the
   assert.equal(r.firstSetS.has("cellVoltageLow.rsl"), false, "the discharge never reached the RSL");
 });
 
+test("state of power replacing the schedule: where only the baseline's derating binds, the SOP decides up to the ceiling; more charge out, inside every MSL", () => {
+  // −14 °C, inside the baseline's low-temperature derating band (MOL −16 °C, 5 K band: factor 0.4 at the start),
+  // the host drawing all it is allowed.
+  const s = scenario({
+    ns: 12,
+    np: 4,
+    soc: 0.6,
+    tempC: -14,
+    phases: [
+      { kind: "rest", durationS: 12 },
+      { kind: "current", currentA: -100, durationS: 300 },
+    ],
+  });
+  const run = (replacesSchedule: boolean) => {
+    let looser = 0;
+    const r = runBmsOnTwin(s, model, {
+      config: config((f) => {
+        perf(f).sop.replacesSchedule = replacesSchedule;
+        perf(f).thermal.coldDerating.enabled = false;
+        perf(f).charging.enabled = false;
+      }),
+      stopWhen: (st) => {
+        if (st.tick % st.config.timing.mediumEvery !== 0) return false;
+        const L = st.limits;
+        const o = st.performance?.out;
+        assert.ok(o);
+        assert.ok(L.dischargeCurrentMaxA <= L.dischargeCeilingA * (1 + 1e-12), "never above the ceiling");
+        if (!replacesSchedule) assert.ok(L.dischargeCurrentMaxA <= L.baselineDischargeA, "min of both");
+        if (L.dischargeCurrentMaxA > L.baselineDischargeA * (1 + 1e-9)) {
+          looser++;
+          // Looser than the schedule only by the prediction itself (or up to the ceiling).
+          assert.ok(
+            Math.abs(L.dischargeCurrentMaxA - Math.min(o.sopDischargeA, L.dischargeCeilingA)) <=
+              1e-9 * L.dischargeCeilingA,
+          );
+          assert.ok(L.dischargeReason === "nominal" || /^predicted /.test(L.dischargeReason));
+        }
+        if (st.contactors.mode !== "closed")
+          assert.equal(L.dischargeCurrentMaxA, 0, "a hard stop still binds");
+        return false;
+      },
+    });
+    // Only discharging (and the precharge's few mA·s): the throughput is the charge out.
+    return { r, looser, chargeOutC: r.twin.pack.throughputAs };
+  };
+  const cap = run(false);
+  const replace = run(true);
+  assert.equal(cap.looser, 0);
+  assert.ok(replace.looser > 100, `looser than the schedule in ${replace.looser} tasks`);
+  assert.ok(
+    replace.chargeOutC > 1.1 * cap.chargeOutC,
+    `charge out ${replace.chargeOutC.toFixed(0)} C against ${cap.chargeOutC.toFixed(0)} C`,
+  );
+  for (const { r } of [cap, replace]) {
+    assert.ok(r.excursion.byV < 0 && r.excursion.byK < 0 && r.excursion.byA < 0, r.excursion.worst);
+    assert.equal(r.faultSeen, false);
+  }
+});
+
 test("predictive cooling with θ = 10 s: the flow starts before the cells reach the target and the hottest cell stays below it", () => {
   // A warm pack (33 °C) discharging at its limit; the coolant pump acts 10 s after each command. The baseline's
   // own thermostat is set to the same target (35 °C, full flow at 36 °C), so it is the reactive comparison.
@@ -429,10 +488,12 @@ test("the performance section is validated: field, value and allowed range; a fu
   perf(bad).sop.horizonS = 0;
   perf(bad).balancing.passive.maxSimultaneous = 1.5;
   perf(bad).thermal.cooling.delayS = -1;
+  (perf(bad).sop as Record<string, unknown>).replacesSchedule = "yes";
   assert.throws(
     () => parseBmsConfig(bad),
     (e: Error) =>
       /performance\.sop\.horizonS[^\n]*0/.test(e.message) &&
+      /performance\.sop\.replacesSchedule[^\n]*yes/.test(e.message) &&
       /performance\.balancing\.passive\.maxSimultaneous[^\n]*1\.5/.test(e.message) &&
       /performance\.thermal\.cooling\.delayS[^\n]*-1/.test(e.message),
   );
@@ -450,6 +511,10 @@ test("the performance section is validated: field, value and allowed range; a fu
   // Off, the controller is the baseline: no performance state at all.
   const off = compileBmsConfig(defaultBmsConfigFile(pack, model, { performance: false }));
   assert.equal(off.performance.sop.enabled, false);
+  // replacesSchedule may be left out of a file written before it existed: min(baseline, SOP).
+  const older = structuredClone(file);
+  delete (perf(older).sop as Record<string, unknown>).replacesSchedule;
+  assert.equal(compileBmsConfig(parseBmsConfig(older), model).performance.sop.replacesSchedule, false);
 });
 
 test("plating-aware charging at 1 °C from 60 %: the anode-potential limit binds and no cell's true anode potential reaches 0 V", () => {

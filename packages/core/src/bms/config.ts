@@ -259,6 +259,10 @@ const performanceSchema = object({
     voltageMarginV: number({ min: 0, max: 0.5 }),
     /** Temperature-sensor bias budget, K. */
     tempBiasK: number({ min: 0, max: 20 }),
+    /** true: where only the baseline's derating schedule (temperature, cell voltage, SOC, its rate limit) binds,
+     *  the SOP's limit replaces it, up to the baseline's own ceiling (the pack current MOL × currentFraction);
+     *  hard stops, MOL warnings, missing data and the cold empty point still bind. false (default): min. */
+    replacesSchedule: optional(boolean(), false),
   }),
   thermal: object({
     /** Delay-aware cooling and heating (thermal/cooling.ts, per-cell lumped model); θ is `cooling.delayS`. */
@@ -536,6 +540,7 @@ export interface PerformanceConfig {
     candidatesPerCriterion: number;
     voltageMarginV: number;
     tempBiasK: number;
+    replacesSchedule: boolean;
   };
   thermal: {
     enabled: boolean;
@@ -562,7 +567,14 @@ export interface PerformanceConfig {
 
 /** Every performance function off: the baseline controller. */
 const PERFORMANCE_OFF: PerformanceConfig = {
-  sop: { enabled: false, horizonS: 10, candidatesPerCriterion: 2, voltageMarginV: 0, tempBiasK: 0 },
+  sop: {
+    enabled: false,
+    horizonS: 10,
+    candidatesPerCriterion: 2,
+    voltageMarginV: 0,
+    tempBiasK: 0,
+    replacesSchedule: false,
+  },
   thermal: {
     enabled: false,
     cooling: null,
@@ -610,7 +622,7 @@ function compilePerformance(f: BmsConfigFile, model: CellModel | null): Performa
   need("performance.health.enabled", p.health.enabled);
   if (issues.length) throw new ValidationError("BMS configuration", issues);
   return {
-    sop: p.sop,
+    sop: { ...p.sop, replacesSchedule: p.sop.replacesSchedule ?? false },
     thermal: {
       enabled: p.thermal.enabled,
       cooling: parseCoolingConfig(p.thermal.cooling, "performance.thermal.cooling"),
@@ -1217,7 +1229,14 @@ function defaultPerformance(
   const fullFlowWperK = 1 / (1 / th.cellToCaseWperK + 1 / 0.4 + 1 / 1.5);
   const nominalV = ocvAt(model, 0.5, model.refTempK);
   return {
-    sop: { enabled: on, horizonS: 10, candidatesPerCriterion: 2, voltageMarginV: 0.01, tempBiasK: 0 },
+    sop: {
+      enabled: on,
+      horizonS: 10,
+      candidatesPerCriterion: 2,
+      voltageMarginV: 0.01,
+      tempBiasK: 0,
+      replacesSchedule: false,
+    },
     thermal: {
       enabled: on,
       cooling: {

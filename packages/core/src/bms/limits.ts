@@ -64,6 +64,9 @@ export class HostLimitState {
   /** The baseline's own (rate-limited) current limits, the outer guard. */
   baselineChargeA = 0;
   baselineDischargeA = 0;
+  /** The baseline's ceilings before any derating: the pack current MOL × currentFraction. */
+  chargeCeilingA = 0;
+  dischargeCeilingA = 0;
   chargeVoltageMaxV = 0;
   dischargeVoltageMinV = 0;
   chargeReason: LimitReason = "contactors not closed";
@@ -185,6 +188,8 @@ export function updateHostLimits(
     discharge,
   );
   if (x.socEmpty > 0 && discharge.reason === "state of charge") discharge.reason = "usable empty point";
+  s.chargeCeilingA = L.chargeCurrent.mol * h.currentFraction;
+  s.dischargeCeilingA = L.dischargeCurrent.mol * h.currentFraction;
   const rise = h.riseFractionPerS * dtS;
   s.baselineChargeA = rateLimited(s.baselineChargeA, charge.value, rise * L.chargeCurrent.mol);
   s.chargeCurrentMaxA = s.baselineChargeA;

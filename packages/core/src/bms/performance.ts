@@ -31,6 +31,19 @@ import type { HostLimitState, LimitReason } from "./limits.ts";
 /** Lower than the limit beyond rounding (NaN, an unknown value, never is). */
 const below = (x: number, limit: number) => x < limit * (1 - 1e-9);
 
+/**
+ * The baseline reasons that are only its derating schedule, which the state of power may replace
+ * (`performance.sop.replacesSchedule`): not the hard stops, MOL warnings, missing data or the cold empty point.
+ */
+const SCHEDULE_REASONS: ReadonlySet<LimitReason> = new Set<LimitReason>([
+  "nominal",
+  "temperature high",
+  "temperature low",
+  "cell voltage",
+  "state of charge",
+  "recovering (rate limit)",
+]);
+
 /** Frames averaged for the start SOC. */
 const START_FRAMES = 10;
 
@@ -274,12 +287,22 @@ export class BmsPerformance {
   applyLimits(L: HostLimitState): void {
     if (!this.ready) return;
     const o = this.out;
-    if (this.config.performance.sop.enabled) {
-      if (below(o.sopChargeA, L.chargeCurrentMaxA)) {
+    const sop = this.config.performance.sop;
+    if (sop.enabled) {
+      if (sop.replacesSchedule && SCHEDULE_REASONS.has(L.chargeReason)) {
+        // Only the schedule binds: the prediction decides, up to the baseline's ceiling.
+        const bound = below(o.sopChargeA, L.chargeCeilingA);
+        L.chargeCurrentMaxA = bound ? o.sopChargeA : L.chargeCeilingA;
+        L.chargeReason = bound ? (o.sopChargeReason ?? "nominal") : "nominal";
+      } else if (below(o.sopChargeA, L.chargeCurrentMaxA)) {
         L.chargeCurrentMaxA = o.sopChargeA;
         L.chargeReason = o.sopChargeReason ?? L.chargeReason;
       }
-      if (below(o.sopDischargeA, L.dischargeCurrentMaxA)) {
+      if (sop.replacesSchedule && SCHEDULE_REASONS.has(L.dischargeReason)) {
+        const bound = below(o.sopDischargeA, L.dischargeCeilingA);
+        L.dischargeCurrentMaxA = bound ? o.sopDischargeA : L.dischargeCeilingA;
+        L.dischargeReason = bound ? (o.sopDischargeReason ?? "nominal") : "nominal";
+      } else if (below(o.sopDischargeA, L.dischargeCurrentMaxA)) {
         L.dischargeCurrentMaxA = o.sopDischargeA;
         L.dischargeReason = o.sopDischargeReason ?? L.dischargeReason;
       }
