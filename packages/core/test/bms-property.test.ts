@@ -4,7 +4,8 @@
  * passes a maximum safety limit, and nominal runs never trip (no fault, no sensor-plausibility alarm).
  *
  * 1 000 scenarios by default; `npm run bms-property` runs 100 000 (BMS_PROPERTY_RUNS sets the count,
- * BMS_PROPERTY_SEED the fast-check seed).
+ * BMS_PROPERTY_SEED the fast-check seed; BMS_PROPERTY_REPLACES_SCHEDULE=1 runs the controller with
+ * `performance.sop.replacesSchedule`, the state of power in place of the baseline's derating schedule).
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -24,6 +25,7 @@ const model = loadCellModel(
 );
 const runs = Number(process.env.BMS_PROPERTY_RUNS ?? 1000);
 const seed = Number(process.env.BMS_PROPERTY_SEED ?? 20261122);
+const replacesSchedule = process.env.BMS_PROPERTY_REPLACES_SCHEDULE === "1";
 
 /** Entries that must never set in a run without injected faults. */
 const PLAUSIBILITY =
@@ -122,7 +124,19 @@ test(`no cell passes a maximum safety limit and nominal runs never trip (${runs}
   fc.assert(
     // Uniform draws: fast-check's default bias would put most runs on the range edges (−15 °C, SOC 0.01).
     fc.property(fc.noBias(scenarioArb), (s) => {
-      const r = runBmsOnTwin(scenarioOf(s), model);
+      const r = runBmsOnTwin(
+        scenarioOf(s),
+        model,
+        replacesSchedule
+          ? {
+              config: (pack) => {
+                const c = defaultBmsConfig(pack, model);
+                c.performance.sop.replacesSchedule = true;
+                return c;
+              },
+            }
+          : {},
+      );
       const ex = r.excursion;
       assert.ok(ex.byV <= 0, `cell voltage past its MSL by ${ex.byV} V: ${ex.worst}`);
       assert.ok(ex.byK <= 0, `cell temperature past its MSL by ${ex.byK} K: ${ex.worst}`);
