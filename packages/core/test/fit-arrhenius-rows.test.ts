@@ -57,7 +57,7 @@ test("--arrhenius-between-rows: test-temperature rows only, and the model's blen
     assert.deepEqual(s.values, [other.values[0], other.values[other.values.length - 1]]);
   });
   // At every filled temperature and SOC point the compiled "arrhenius" set gives the filled value (to the six
-  // digits the file keeps), R0, R_k and C_k alike; between two filled rows their linear chord lies above it.
+  // digits the file keeps), R0, R_k and C_k alike; between two filled rows a resistance's linear chord lies above it.
   const a = compileCellParams(own);
   const l = compileCellParams(filled);
   const tables = (m: typeof a): Table[] => [m.r0.discharge, ...m.rc.flatMap((b) => [b.r.discharge, b.c])];
@@ -73,6 +73,8 @@ test("--arrhenius-between-rows: test-temperature rows only, and the model's blen
         );
       });
     });
+    // Resistances (R0 at 0, R_k at odd indices; C_k at 2, 4, …) fall as T rises: convex, below their chord.
+    if (k > 0 && k % 2 === 0) return;
     for (const z of [0.2, 0.5, 0.8]) {
       const mid = celsiusToKelvin(11.25);
       assert.ok(tables(l)[k].at(z, mid) >= t.at(z, mid) * (1 - 1e-6), `table ${k} at 11.25 °C, SOC ${z}`);
