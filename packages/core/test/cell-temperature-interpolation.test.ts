@@ -212,3 +212,36 @@ test("the pack twin's fast path follows the exact model with arrhenius tables (s
   assert.ok(maxDv < 1e-9, `max voltage difference ${maxDv} V`);
   assert.ok(moved > 1e-5, `the blend did not differ from the linear one (${moved})`);
 });
+
+test("the shipped Panasonic set's filled rows keep a linear blend near the Arrhenius one (5 rows alone: far off)", () => {
+  // docs/fit.md: the fitter fills rows every ≤ 2.5 K between the test temperatures by ln R linear in 1/T, so the
+  // "arrhenius" field changes this set little. Reference: the five test temperatures' rows, "arrhenius".
+  const file = JSON.parse(readFileSync(new URL("../params/panasonic-18650pf.json", import.meta.url), "utf8"));
+  const testTempsC = [-19.4, -9.6, 0.765, 11, 25.8];
+  type Spec = { soc: number[]; tempC: number[]; values: number[][] };
+  const specs: Spec[] = [file.r0Ohm, ...file.rc.map((b: { rOhm: Spec }) => b.rOhm)];
+  const worst = { filled: 0, filledMidSoc: 0, rowsMidSoc: 0 };
+  for (const s of specs) {
+    const keep = testTempsC.map((tc) => s.tempC.indexOf(tc));
+    assert.ok(keep.every((i) => i >= 0));
+    const rows = keep.map((i) => s.values[i]);
+    const kelvin = (tcs: number[]) => tcs.map(celsiusToKelvin);
+    const filled = new Table(s.soc, kelvin(s.tempC), s.values.flat());
+    const linear5 = new Table(s.soc, kelvin(testTempsC), rows.flat());
+    const arrhenius5 = new Table(s.soc, kelvin(testTempsC), rows.flat(), 0, "arrhenius");
+    for (let tc = -19.4; tc < 25.8; tc += 0.05)
+      for (const z of s.soc) {
+        const tK = celsiusToKelvin(tc);
+        const ref = arrhenius5.at(z, tK);
+        const e = Math.abs(filled.at(z, tK) / ref - 1);
+        worst.filled = Math.max(worst.filled, e);
+        if (z < 0.2 || z > 0.8) continue;
+        worst.filledMidSoc = Math.max(worst.filledMidSoc, e);
+        worst.rowsMidSoc = Math.max(worst.rowsMidSoc, Math.abs(linear5.at(z, tK) / ref - 1));
+      }
+  }
+  // Measured: 3.7 % (the ≈ 30-s pair at SOC 0 near 12 °C), 0.8 % over SOC 0.2…0.8, and 21 % for five rows alone.
+  assert.ok(worst.filled < 0.04, `filled rows: ${worst.filled}`);
+  assert.ok(worst.filledMidSoc < 0.01, `filled rows, SOC 0.2…0.8: ${worst.filledMidSoc}`);
+  assert.ok(worst.rowsMidSoc > 0.15, `five rows blended linearly, SOC 0.2…0.8: ${worst.rowsMidSoc}`);
+});
