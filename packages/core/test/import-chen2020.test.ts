@@ -84,6 +84,23 @@ test("borrowed resistances are scaled by capacity (R × 20, C ÷ 20) and keep th
   assert.match(String(build().provenance?.resistances), /^PROVISIONAL/);
 });
 
+test("a donor read Arrhenius-wise between its temperature rows lends its tables with that rule", () => {
+  const arrheniusDonor = { ...donor(), temperatureInterpolation: "arrhenius" as const };
+  const d = loadCellModel(arrheniusDonor);
+  const m = loadCellModel(
+    importChen2020(files(), {
+      name: "m50",
+      resistanceDonor: arrheniusDonor,
+      donorName: "pybamm-ecm-example",
+    }),
+  );
+  // Between the donor's rows (−20 … 50 °C every 10 K) the two rules differ; the ratio stays the scale only if
+  // both sets read their rows the same way.
+  for (const tK of [258.15, 278.15, 308.15])
+    assert.ok(Math.abs(m.r0.at(0.5, tK, -1) / d.r0.at(0.5, tK, -1) - 20) < 1e-4, `R0 ratio at ${tK} K`);
+  assert.ok(Math.abs(d.r0.at(0.5, 258.15, -1) - loadCellModel(donor()).r0.at(0.5, 258.15, -1)) > 0);
+});
+
 test("the committed lg-m50-chen2020 set is what the importer produces today", () => {
   assert.deepEqual(namedSet("lg-m50-chen2020"), { ...build(), name: "lg-m50-chen2020" });
 });

@@ -168,6 +168,8 @@ export function importChen2020(files: Chen2020Files, o: Chen2020Options): CellPa
     r0Ohm: scaleDir(donor.r0Ohm, kR),
     rc: (donor.rc ?? []).map((p) => ({ rOhm: scaleDir(p.rOhm, kR), cF: scaleTable(p.cF, 1 / kR) })),
     arrheniusEaJperMol: donor.arrheniusEaJperMol ?? 0,
+    // The donor's tables are borrowed with the rule they are read by between temperature rows.
+    ...(donor.temperatureInterpolation ? { temperatureInterpolation: donor.temperatureInterpolation } : {}),
     thermal: CELL_21700_THERMAL,
     limits: {
       voltageMinV: LG_M50_DATASHEET.voltageMinV,
