@@ -101,7 +101,7 @@ test("a stale fast path is detectably different (the comparison can fail)", () =
   assert.ok(maxDv > 1e-4, `expected drift from never refreshing, got ${maxDv}`);
 });
 
-test("a set with a current axis on its resistances is refused by the fast path, not silently simplified", () => {
+test("a set with a current axis on its resistances, or with four RC pairs, is refused by the fast path, not silently simplified", () => {
   const scale = { currentA: [1, 5], scale: [1, 0.6] };
   assert.throws(
     () => new FastCells(new CellArray(testCell({ r0CurrentScale: scale }), 1, { soc: 0.5, tempK: 298.15 })),
@@ -111,6 +111,12 @@ test("a set with a current axis on its resistances is refused by the fast path, 
   assert.throws(
     () => new FastCells(new CellArray(testCell({ rc }), 1, { soc: 0.5, tempK: 298.15 })),
     /rc\[0\]\.rCurrentScale is set/,
+  );
+  // A fourth RC pair (allowed in a set, not in the twin) is refused by name too.
+  const four = [1, 2, 3, 4].map((k) => ({ rOhm: 0.01, cF: 1000 * k }));
+  assert.throws(
+    () => new FastCells(new CellArray(testCell({ rc: four }), 1, { soc: 0.5, tempK: 298.15 })),
+    /test-cell: 4 RC pairs, but the pack twin's fast path handles at most 3/,
   );
   // Without the axis the same cell is accepted.
   assert.ok(

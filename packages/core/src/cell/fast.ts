@@ -215,6 +215,11 @@ export class FastCells {
     if (!(Number.isInteger(refreshEvery) && refreshEvery >= 1))
       throw new Error(`refreshEvery: got ${refreshEvery}, expected an integer >= 1`);
     this.refreshEvery = refreshEvery;
+    // Its loops write the RC branches out (v0 … v2): a set may have a fourth pair, the pack twin may not.
+    if (this.nRc > 3)
+      throw new Error(
+        `${cells.model.name}: ${this.nRc} RC pairs, but the pack twin's fast path handles at most 3 (expected a set with 0 to 3)`,
+      );
     const block = Dir.BRANCHES + Br.SIZE * this.nRc;
     this.split = cells.model.r0.isSplit || cells.model.rc.some((b) => b.r.isSplit);
     this.dirStride = this.split ? block : 0;
@@ -236,7 +241,6 @@ export class FastCells {
     this.leakA = cells.leakA;
     this.h = cells.h;
     this.s = cells.s;
-    if (this.nRc > 3) throw new Error(`RC branches: got ${this.nRc}, the fast path handles at most 3`);
     // A current axis makes R depend on |I| (CellArray takes it at the previous step's current); the fast path
     // caches R between refreshes and has no such lag, so it refuses the set rather than ignore the axis.
     const scaledRc = cells.model.rc.findIndex((b) => b.rCurrentScale);
