@@ -21,7 +21,7 @@ const S_CO = 4 * 0, S_MODE = 4 * 1, S_CURRENT = 4 * 2, S_SOC = 4 * 3, S_T_CELL =
   S_VOLTAGE = 4 * 17, S_SERIES = 4 * 18, S_DISCONNECTED = 4 * 19, S_CONDUCTANCE = 4 * 20,
   S_STRIDE = 4 * 21, S_DIR_STRIDE = 4 * 22, S_N_RC = 4 * 23, S_HAS_HYS = 4 * 24, S_WINDOW_LO = 4 * 25,
   S_WINDOW_HI = 4 * 26, S_CROSSING = 4 * 27, S_COMMITTED = 4 * 28, S_FLIPPED_AT = 4 * 29, S_FLIPS = 4 * 30,
-  S_THROUGHPUT = 4 * 31, S_INTERCONNECT = 4 * 32, D_DT = 8 * 32, D_GAMMA = 8 * 33, D_ETA = 8 * 34,
+  S_THROUGHPUT = 4 * 31, S_INTERCONNECT = 4 * 32, S_V3 = 4 * 33, D_DT = 8 * 32, D_GAMMA = 8 * 33, D_ETA = 8 * 34,
   D_CORE_C = 8 * 35, D_CORE_G = 8 * 36, D_STAMP = 8 * 37, D_G = 8 * 38, D_EG = 8 * 39, D_CROSS_U = 8 * 40,
   D_CROSS_D = 8 * 41, D_CHARGE_MIN = 8 * 42, D_DISCHARGE_MAX = 8 * 43, D_REST_MIN = 8 * 44,
   D_REST_MAX = 8 * 45, D_SUM_CASE = 8 * 46, D_HEAT_IC = 8 * 47;
@@ -60,6 +60,7 @@ export function commitCells(from: i32, hi: i32, ahead: i32): i32 {
   const v0 = <usize>hi32(S_V0);
   const v1 = <usize>hi32(S_V1);
   const v2 = <usize>hi32(S_V2);
+  const v3 = <usize>hi32(S_V3);
   const etaCharge = hf(D_ETA);
   const modes = <usize>hi32(S_MODE);
   const current = <usize>hi32(S_CURRENT);
@@ -135,7 +136,7 @@ export function commitCells(from: i32, hi: i32, ahead: i32): i32 {
           f64x2.add(ohmicJ, f64x2.mul(f64x2.add(f64x2.mul(f64x2.sub(oneV, eta), currentA), leak), jU)),
           f64x2.mul(f64x2.mul(netA, tK), jD),
         );
-        let v0New = zeroV, v1New = zeroV, v2New = zeroV, a0 = zeroV, a1 = zeroV, a2 = zeroV;
+        let v0New = zeroV, v1New = zeroV, v2New = zeroV, v3New = zeroV, a0 = zeroV, a1 = zeroV, a2 = zeroV, a3 = zeroV;
         if (nRc > 0) {
           const b = BRANCHES << 3;
           const vOld = v128.load(v0 + x8);
@@ -166,6 +167,17 @@ export function commitCells(from: i32, hi: i32, ahead: i32): i32 {
               const branchJ = f64x2.mul(currentA, f64x2.add(f64x2.mul(vInf, dtV), f64x2.mul(d, gather(odA, odB, b + (BW << 3)))));
               elec = f64x2.add(elec, branchJ);
               heat = f64x2.add(heat, f64x2.sub(branchJ, f64x2.mul(f64x2.mul(gather(odA, odB, b + (BHC << 3)), f64x2.sub(v2New, vOld)), f64x2.add(v2New, vOld))));
+              if (nRc > 3) {
+                const b = (BRANCHES + 3 * BSIZE) << 3;
+                const vOld = v128.load(v3 + x8);
+                const vInf = f64x2.mul(gather(odA, odB, b + (BR << 3)), currentA);
+                const d = f64x2.sub(vOld, vInf);
+                a3 = gather(odA, odB, b + (BA << 3));
+                v3New = f64x2.add(vInf, f64x2.mul(a3, d));
+                const branchJ = f64x2.mul(currentA, f64x2.add(f64x2.mul(vInf, dtV), f64x2.mul(d, gather(odA, odB, b + (BW << 3)))));
+                elec = f64x2.add(elec, branchJ);
+                heat = f64x2.add(heat, f64x2.sub(branchJ, f64x2.mul(f64x2.mul(gather(odA, odB, b + (BHC << 3)), f64x2.sub(v3New, vOld)), f64x2.add(v3New, vOld))));
+              }
             }
           }
         }
@@ -203,6 +215,7 @@ export function commitCells(from: i32, hi: i32, ahead: i32): i32 {
           if (nRc > 0) v128.store(v0 + x8, v0New);
           if (nRc > 1) v128.store(v1 + x8, v1New);
           if (nRc > 2) v128.store(v2 + x8, v2New);
+          if (nRc > 3) v128.store(v3 + x8, v3New);
           if (hasHys) {
             v128.store(sign + x8, sNew);
             v128.store(hys + x8, hNew);
@@ -220,7 +233,10 @@ export function commitCells(from: i32, hi: i32, ahead: i32): i32 {
             eNext = f64x2.add(eNext, f64x2.mul(a0, v0New));
             if (nRc > 1) {
               eNext = f64x2.add(eNext, f64x2.mul(a1, v1New));
-              if (nRc > 2) eNext = f64x2.add(eNext, f64x2.mul(a2, v2New));
+              if (nRc > 2) {
+                eNext = f64x2.add(eNext, f64x2.mul(a2, v2New));
+                if (nRc > 3) eNext = f64x2.add(eNext, f64x2.mul(a3, v3New));
+              }
             }
           }
           if (hasHys) eNext = f64x2.add(eNext, f64x2.add(f64x2.mul(hysM0, sNew), f64x2.mul(hysM, hNew)));
@@ -275,7 +291,7 @@ export function commitCells(from: i32, hi: i32, ahead: i32): i32 {
     const ohmicJ = load<f64>(od, R0 << 3) * currentA * currentA * dt;
     let elec = currentA * jU + ohmicJ;
     let heat = ohmicJ + ((1 - eta) * currentA + leak) * jU + netA * tK * jD;
-    let v0New = 0.0, v1New = 0.0, v2New = 0.0, a0 = 0.0, a1 = 0.0, a2 = 0.0;
+    let v0New = 0.0, v1New = 0.0, v2New = 0.0, v3New = 0.0, a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
     let sNew = 0.0, hNew = 0.0, hysM = 0.0, hysM0 = 0.0;
     if (nRc > 0) {
       const b = od + (BRANCHES << 3);
@@ -313,6 +329,19 @@ export function commitCells(from: i32, hi: i32, ahead: i32): i32 {
           const branchJ = currentA * (vInf * dt + d * load<f64>(b, BW << 3));
           elec += branchJ;
           heat += branchJ - load<f64>(b, BHC << 3) * (vNew - vOld) * (vNew + vOld);
+          if (nRc > 3) {
+            const b = od + ((BRANCHES + 3 * BSIZE) << 3);
+            const vOld = f(v3, i);
+            const vInf = load<f64>(b, BR << 3) * currentA;
+            const d = vOld - vInf;
+            a3 = load<f64>(b, BA << 3);
+            const vNew = vInf + a3 * d;
+            sf(v3, i, vNew);
+            v3New = vNew;
+            const branchJ = currentA * (vInf * dt + d * load<f64>(b, BW << 3));
+            elec += branchJ;
+            heat += branchJ - load<f64>(b, BHC << 3) * (vNew - vOld) * (vNew + vOld);
+          }
         }
       }
     }
@@ -368,6 +397,7 @@ export function commitCells(from: i32, hi: i32, ahead: i32): i32 {
       if (nRc > 0) a0 = load<f64>(odNext, (BRANCHES + BA) << 3);
       if (nRc > 1) a1 = load<f64>(odNext, (BRANCHES + BSIZE + BA) << 3);
       if (nRc > 2) a2 = load<f64>(odNext, (BRANCHES + 2 * BSIZE + BA) << 3);
+      if (nRc > 3) a3 = load<f64>(odNext, (BRANCHES + 3 * BSIZE + BA) << 3);
     }
     const dtInvQ = dt * invQ;
     const slope = p1 + p3 * t1;
@@ -376,7 +406,10 @@ export function commitCells(from: i32, hi: i32, ahead: i32): i32 {
       eNext += a0 * v0New;
       if (nRc > 1) {
         eNext += a1 * v1New;
-        if (nRc > 2) eNext += a2 * v2New;
+        if (nRc > 2) {
+          eNext += a2 * v2New;
+          if (nRc > 3) eNext += a3 * v3New;
+        }
       }
     }
     if (hasHys) eNext += hysM0 * (next != 0 ? <f64>next : sNew) + hysM * hNew;

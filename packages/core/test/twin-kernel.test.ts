@@ -42,7 +42,7 @@ test("the committed kernel is what its source compiles to", () => {
   assert.equal(r.status, 0, r.stderr);
 });
 
-// Cells that take every branch of the kernel: 0 to 3 RC pairs, with and without hysteresis, resistance tables
+// Cells that take every branch of the kernel: 0 to 4 RC pairs, with and without hysteresis, resistance tables
 // that depend on the direction or not, and a hysteresis fast enough for its exact (e^x) decay.
 const cells = {
   "2 RC pairs, hysteresis, direction-dependent R0": testCell(),
@@ -58,6 +58,14 @@ const cells = {
     r0Ohm: 0.03,
     rc: [{ rOhm: 0.02, cF: 2000 }],
     hysteresis: undefined,
+  }),
+  "4 RC pairs (the most a set may have)": testCell({
+    rc: [
+      { rOhm: { soc: [0, 1], values: [0.02, 0.015] }, cF: { soc: [0, 1], values: [1000, 1500] } },
+      { rOhm: 0.01, cF: 40000 },
+      { rOhm: 0.005, cF: 400000 },
+      { rOhm: 0.004, cF: 2000000 },
+    ],
   }),
   "no RC pair": testCell({ rc: [] }),
 };

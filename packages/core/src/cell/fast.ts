@@ -193,6 +193,7 @@ export class FastCells {
   declare private readonly v0: Float64Array;
   declare private readonly v1: Float64Array;
   declare private readonly v2: Float64Array;
+  declare private readonly v3: Float64Array;
   declare private readonly emf: Float64Array;
   declare private readonly resistance: Float64Array;
   declare private readonly electricalJ: Float64Array;
@@ -215,10 +216,10 @@ export class FastCells {
     if (!(Number.isInteger(refreshEvery) && refreshEvery >= 1))
       throw new Error(`refreshEvery: got ${refreshEvery}, expected an integer >= 1`);
     this.refreshEvery = refreshEvery;
-    // Its loops write the RC branches out (v0 … v2): a set may have a fourth pair, the pack twin may not.
-    if (this.nRc > 3)
+    // Its loops write the RC branches out (v0 … v3), as many as a parameter set may have.
+    if (this.nRc > 4)
       throw new Error(
-        `${cells.model.name}: ${this.nRc} RC pairs, but the pack twin's fast path handles at most 3 (expected a set with 0 to 3)`,
+        `${cells.model.name}: ${this.nRc} RC pairs, but the pack twin's fast path handles at most 4 (expected a set with 0 to 4)`,
       );
     const block = Dir.BRANCHES + Br.SIZE * this.nRc;
     this.split = cells.model.r0.isSplit || cells.model.rc.some((b) => b.r.isSplit);
@@ -256,6 +257,7 @@ export class FastCells {
     this.v0 = cells.vrc[0] ?? new Float64Array(0);
     this.v1 = cells.vrc[1] ?? new Float64Array(0);
     this.v2 = cells.vrc[2] ?? new Float64Array(0);
+    this.v3 = cells.vrc[3] ?? new Float64Array(0);
     this.emf = cells.emf;
     this.resistance = cells.resistance;
     this.electricalJ = cells.electricalJ;
@@ -288,6 +290,7 @@ export class FastCells {
       [H.V0, this.v0],
       [H.V1, this.v1],
       [H.V2, this.v2],
+      [H.V3, this.v3],
       [H.EMF, this.emf],
       [H.RESISTANCE, this.resistance],
       [H.ELECTRICAL_J, this.electricalJ],
@@ -735,6 +738,7 @@ export class FastCells {
     const v0 = this.v0;
     const v1 = this.v1;
     const v2 = this.v2;
+    const v3 = this.v3;
     const modes = this.mode;
     const soc = this.soc;
     const tCellK = this.tCellK;
@@ -791,7 +795,10 @@ export class FastCells {
         e += co[od + Dir.BRANCHES + Br.A] * v0[i];
         if (nRc > 1) {
           e += co[od + Dir.BRANCHES + Br.SIZE + Br.A] * v1[i];
-          if (nRc > 2) e += co[od + Dir.BRANCHES + 2 * Br.SIZE + Br.A] * v2[i];
+          if (nRc > 2) {
+            e += co[od + Dir.BRANCHES + 2 * Br.SIZE + Br.A] * v2[i];
+            if (nRc > 3) e += co[od + Dir.BRANCHES + 3 * Br.SIZE + Br.A] * v3[i];
+          }
         }
       }
       if (hasHys) e += co[o + Co.M0] * (mode !== 0 ? mode : sign[i]) + co[o + Co.M] * hys[i];
@@ -855,6 +862,7 @@ export class FastCells {
     const v0 = this.v0;
     const v1 = this.v1;
     const v2 = this.v2;
+    const v3 = this.v3;
     const etaCharge = this.eta;
     const modes = this.mode;
     const current = this.currentA;
@@ -930,9 +938,11 @@ export class FastCells {
       let v0New = 0;
       let v1New = 0;
       let v2New = 0;
+      let v3New = 0;
       let a0 = 0;
       let a1 = 0;
       let a2 = 0;
+      let a3 = 0;
       let sNew = 0;
       let hNew = 0;
       let hysM = 0;
@@ -975,6 +985,19 @@ export class FastCells {
             const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
             elec += branchJ;
             heat += branchJ - co[b + Br.HALF_C] * (vNew - vOld) * (vNew + vOld);
+            if (nRc > 3) {
+              const b = od + Dir.BRANCHES + 3 * Br.SIZE;
+              const vOld = v3[i];
+              const vInf = co[b + Br.R] * currentA;
+              const d = vOld - vInf;
+              a3 = co[b + Br.A];
+              const vNew = vInf + a3 * d;
+              v3[i] = vNew;
+              v3New = vNew;
+              const branchJ = currentA * (vInf * dt + d * co[b + Br.W]);
+              elec += branchJ;
+              heat += branchJ - co[b + Br.HALF_C] * (vNew - vOld) * (vNew + vOld);
+            }
           }
         }
       }
@@ -1041,6 +1064,7 @@ export class FastCells {
         if (nRc > 0) a0 = co[odNext + Dir.BRANCHES + Br.A];
         if (nRc > 1) a1 = co[odNext + Dir.BRANCHES + Br.SIZE + Br.A];
         if (nRc > 2) a2 = co[odNext + Dir.BRANCHES + 2 * Br.SIZE + Br.A];
+        if (nRc > 3) a3 = co[odNext + Dir.BRANCHES + 3 * Br.SIZE + Br.A];
       }
       const dtInvQ = dt * invQ;
       const slope = p1 + p3 * t1;
@@ -1049,7 +1073,10 @@ export class FastCells {
         eNext += a0 * v0New;
         if (nRc > 1) {
           eNext += a1 * v1New;
-          if (nRc > 2) eNext += a2 * v2New;
+          if (nRc > 2) {
+            eNext += a2 * v2New;
+            if (nRc > 3) eNext += a3 * v3New;
+          }
         }
       }
       if (hasHys) eNext += hysM0 * (next !== 0 ? next : sNew) + hysM * hNew;

@@ -50,6 +50,7 @@ export enum Slot {
   FLIPS = 30,
   THROUGHPUT = 31,
   INTERCONNECT = 32,
+  V3 = 33,
 }
 
 /** The header's doubles, by Float64Array index (from byte 256). */

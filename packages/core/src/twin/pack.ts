@@ -164,11 +164,12 @@ enum Ahead {
 const AHEAD_SIZE = 6;
 
 /**
- * Bytes of kernel memory for ns groups of np cells: per cell at most 18 state arrays (CellArray), 45 doubles of
- * FastCells and 5 of the pack, with room to spare; per group fewer than 32 doubles; 8 bytes of rounding per array.
+ * Bytes of kernel memory for ns groups of np cells: per cell at most 19 state arrays (CellArray, 4 RC pairs), 53
+ * doubles of FastCells (51 coefficients, voltage, current) and 5 of the pack, with room to spare; per group fewer
+ * than 32 doubles; 8 bytes of rounding per array.
  */
 function kernelBytes(ns: number, np: number): number {
-  return 8 * (72 * ns * np + 32 * ns + 64);
+  return 8 * (80 * ns * np + 32 * ns + 64);
 }
 
 export class Pack {
