@@ -101,3 +101,22 @@ test("twin run needs somewhere to write", () => {
   assert.equal(r.code, 1);
   assert.match(r.err, /give --out <dir>, --report <file.html>, or both/);
 });
+
+test("fit refuses a refinement test that is also a validation file", () => {
+  const cycle = join(dir, "cycle.csv");
+  writeFileSync(cycle, "time_s,current_A,voltage_V,temp_cell_C\n0,0,4.1,25\n1,-1,4.0,25\n2,-1,3.99,25\n");
+  const r = coxswain(
+    "fit",
+    "--name",
+    "x",
+    "--pulses",
+    join(dir, "hppc.csv"),
+    "--refine-tests",
+    `${cycle}@0.9`,
+    "--validate",
+    join(dir, ".", "cycle.csv"),
+  );
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /cycle\.csv is both a refinement test and a validation file/);
+  assert.match(r.err, /a fit never uses the files it is scored on/);
+});

@@ -2,7 +2,7 @@
  * `coxswain fit`: identify a cell parameter set from lab tests (OCV test, pulse/HPPC tests, capacity tests);
  * `coxswain fit validate`: score a parameter set open-loop against measured files (voltage RMSE and maximum error).
  */
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import {
   type CellModel,
   compileCellParams,
@@ -49,6 +49,8 @@ interface FitOptions extends ColumnOptions {
   recordCols?: string;
   socCol?: string;
   out?: string;
+  refineTests?: string[];
+  dynamicShare: number;
   validate?: string[];
   validateTempCol?: string;
   initialSoc: number;
@@ -131,6 +133,16 @@ export function registerFit(program: Command): void {
       .option("--soc-col <name>", "column with each record's starting SOC (% or fraction)")
       .option("--out <json>", "write the parameter set here")
       .option(
+        "--refine-tests <csv...>",
+        "dynamic tests (drive cycles) the whole-test refinement scores beside the pulse tests, read like the validation files (file.csv@0.8 starts one at SOC 0.8; default 1)",
+      )
+      .option(
+        "--dynamic-share <f>",
+        "share of each temperature's refinement score that its --refine-tests get together",
+        numberArg("--dynamic-share", 0.01, 0.99),
+        0.5,
+      )
+      .option(
         "--validate <csv...>",
         "files to score the fitted set on, never used by the fit (file.csv@0.3 starts that file at SOC 0.3)",
       )
@@ -150,6 +162,26 @@ export function registerFit(program: Command): void {
     if (!o.name) throw new Error("coxswain fit: --name <name> is required");
     if (!o.pulses?.length)
       throw new Error("coxswain fit: --pulses <csv...> is required (pulse or HPPC tests)");
+    const validationColumns = { ...o, tempCol: o.validateTempCol ?? o.tempCol };
+    const refineTests = (o.refineTests ?? []).map((spec) => {
+      const { path, initialSoc } = fileAndSoc(spec, 1);
+      const scored = (o.validate ?? []).find((v) => resolve(fileAndSoc(v, 1).path) === resolve(path));
+      if (scored)
+        throw new Error(
+          `coxswain fit: ${path} is both a refinement test and a validation file (${scored}): a fit never uses the files it is scored on`,
+        );
+      const d = readMeasuredCsv(path, columnMapping(validationColumns));
+      if (!d.voltageV || !d.tempK)
+        throw new Error(`${path}: a refinement test needs voltage and cell temperature columns`);
+      return {
+        source: fileName(spec),
+        timeS: d.timeS,
+        currentA: d.currentA,
+        voltageV: d.voltageV,
+        tempK: d.tempK,
+        initialSoc,
+      };
+    });
     const mapping = columnMapping(o);
     const seriesOpts = {
       ahColumn: o.ahCol,
@@ -182,6 +214,8 @@ export function registerFit(program: Command): void {
       referenceCurrentA: o.referenceCurrent,
       slowRc: o.slowRc,
       wholeTest: o.wholeTest,
+      refineTests,
+      dynamicShare: o.dynamicShare,
       longRc: o.longRc,
       currentAxis: o.currentAxis,
       arrheniusBetweenRows: o.arrheniusBetweenRows,
@@ -193,12 +227,12 @@ export function registerFit(program: Command): void {
           ocvTable: o.ocvTable && fileName(o.ocvTable),
           pulses: o.pulses.map((p) => fileName(p)),
           capacityTests: o.capacityTest?.map((p) => fileName(p)),
+          refineTests: o.refineTests?.map((p) => fileName(p)),
         },
       },
     });
     const fitSeconds = (performance.now() - started) / 1000;
     const model = compileCellParams(parseCellParams(result.params, `fitted set ${o.name}`));
-    const validationColumns = { ...o, tempCol: o.validateTempCol ?? o.tempCol };
     const runs = (o.validate ?? []).map((path) => ({
       path,
       run: validateFile(model, path, validationColumns, o.initialSoc),

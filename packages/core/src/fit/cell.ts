@@ -80,6 +80,15 @@ export interface FitInput {
    */
   wholeTest?: boolean;
   /**
+   * Dynamic tests (drive cycles, …) that the whole-test refinement scores beside the pulse tests, each at the
+   * test temperature nearest to its temperature at its first loaded row (a chamber test's set point; the cell
+   * warms under load later). They carry what pulse tests from rest do not: hours of continuous, varying load.
+   * Never give it the files a validation scores.
+   */
+  refineTests?: TestTimeline[];
+  /** Share of each temperature's refinement score that its dynamic tests get together (default 0.5). */
+  dynamicShare?: number;
+  /**
    * Give R0 and the fastest pulse pair's R a current axis from pulses at several currents (default false): one
    * multiplier over |I| per test temperature, 1 at the lowest pulse current, that the whole-test refinement holds
    * while it refines the tables over SOC.
@@ -508,9 +517,7 @@ export function fitCell(input: FitInput): FitResult {
 
   // Total DC resistance (discharge) at a SOC and the test temperature nearest to `tempC`.
   const rdcAt = (z: number, tempC: number): number => {
-    let best = 0;
-    for (let i = 1; i < tempsC.length; i++)
-      if (Math.abs(tempsC[i] - tempC) < Math.abs(tempsC[best] - tempC)) best = i;
+    const best = nearestIndex(tempsC, tempC);
     const r = rows[best].discharge;
     const t = temperatures[best].slowTable;
     const slow = useSlow ? interp1(t.z, t.r, z) : 0;
@@ -519,9 +526,7 @@ export function fitCell(input: FitInput): FitResult {
 
   // R0 and every RC pair (R, τ) at a SOC and the test temperature nearest to `tempC`.
   const pairsAt = (z: number, tempC: number): { r0: number; rc: { rOhm: number; tauS: number }[] } => {
-    let best = 0;
-    for (let i = 1; i < tempsC.length; i++)
-      if (Math.abs(tempsC[i] - tempC) < Math.abs(tempsC[best] - tempC)) best = i;
+    const best = nearestIndex(tempsC, tempC);
     const r = rows[best].discharge;
     const t = temperatures[best].slowTable;
     const rc = r.r.map((rr, j) => ({ rOhm: interp1(grid, rr, z), tauS: interp1(grid, r.tau[j], z) }));
@@ -592,6 +597,15 @@ export function fitCell(input: FitInput): FitResult {
       : { soc: Array.from(baseSoc, (z) => sig(z)), voltageV: Array.from(ocvRows[0], (v) => sig(v)) };
 
   const refineWhole = (input.wholeTest ?? true) && !split;
+  const refineTests = input.refineTests ?? [];
+  if (refineTests.length && !refineWhole)
+    throw new Error(
+      `refineTests: ${refineTests.length} dynamic test(s) given, but the whole-test refinement that uses them is off (${split ? "separate charge and discharge tables" : "wholeTest: false"})`,
+    );
+  // They join their temperature's timelines: refined together, and plotted with them in the report.
+  timelinesByTemperature(refineTests, tempsC).forEach((extra, i) => {
+    temperatures[i].timelines.push(...extra);
+  });
   const longRc = refineWhole && useSlow && (input.longRc ?? false);
   if ((input.wholeTest ?? true) && split)
     warnings.push(
@@ -672,6 +686,7 @@ export function fitCell(input: FitInput): FitResult {
         grid,
         tempC: t.tempC,
         arrheniusEa,
+        dynamicShare: input.dynamicShare,
         currentScale: compiledScale
           ? { r0: compiledScale, rc: init.rc.map((_, k) => (k < SCALED_PAIRS ? compiledScale : null)) }
           : undefined,
@@ -682,6 +697,36 @@ export function fitCell(input: FitInput): FitResult {
     Object.assign(params, resistanceTables(refined));
   }
   return { params, capacityAh, temperatures, lowRate, capacities, gamma, arrheniusEa, warnings };
+}
+
+/** Index of the value in `xs` nearest to x (the first of equals). */
+function nearestIndex(xs: readonly number[], x: number): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (Math.abs(xs[i] - x) < Math.abs(xs[best] - x)) best = i;
+  return best;
+}
+
+/** Each dynamic test goes to the test temperature nearest its temperature at its first loaded row. */
+function timelinesByTemperature(tests: readonly TestTimeline[], tempsC: readonly number[]): TestTimeline[][] {
+  const out: TestTimeline[][] = tempsC.map(() => []);
+  for (const tl of tests) {
+    const n = tl.timeS.length;
+    if (n < 2 || tl.currentA.length !== n || tl.voltageV.length !== n || tl.tempK.length !== n)
+      throw new Error(
+        `refineTests: ${tl.source} needs at least 2 rows of time, current, voltage and temperature of equal length`,
+      );
+    if (!(tl.initialSoc >= 0 && tl.initialSoc <= 1))
+      throw new Error(
+        `refineTests: ${tl.source} starts at SOC ${tl.initialSoc}; expected a fraction in [0, 1]`,
+      );
+    const loaded = tl.currentA.findIndex((i) => Math.abs(i) > 0);
+    if (loaded < 0) throw new Error(`refineTests: ${tl.source} never carries current, so it refines nothing`);
+    const tC = kelvinToCelsius(tl.tempK[loaded]);
+    if (!Number.isFinite(tC))
+      throw new Error(`refineTests: ${tl.source} has no temperature at its first loaded row`);
+    out[nearestIndex(tempsC, tC)].push({ ...tl, dynamic: true });
+  }
+  return out;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface TestTimeline {
   tempK: Float64Array;
   /** SOC of the first row. */
   initialSoc: number;
+  /** A dynamic test (drive cycle) rather than a characterisation test: see RefineOptions.dynamicShare. */
+  dynamic?: boolean;
 }
 
 /** Resistance tables of one temperature on a SOC grid: R0 and every RC pair's R and τ. */
@@ -158,6 +160,12 @@ export interface RefineOptions {
    * resistances are scaled at that row's own current, as a simulation with the measured current does.
    */
   currentScale?: { r0: CurrentScale | null; rc: readonly (CurrentScale | null)[] };
+  /**
+   * With both kinds of test, the share of the score that the dynamic ones get together (default 0.5): by time
+   * alone a 20-h HPPC test would outweigh a few hours of drive cycles however much more of a cycle's load they
+   * show.
+   */
+  dynamicShare?: number;
   maxIterations?: number;
   /** Stop when an accepted step lowers the cost by less than this fraction (default 1e-4). */
   costTolerance?: number;
@@ -203,9 +211,10 @@ export function refineOnWholeTests(
     r0f: Float64Array;
     rcf: Float64Array;
     weight: Float64Array;
+    dynamic: boolean;
   };
   const prepared: Prepared[] = [];
-  let weightSum = 0;
+  const weightSums = [0, 0];
   for (const tl of timelines) {
     const base = simulateCell(baseModel, tl, { initialSoc: tl.initialSoc, useProfileTemperature: true });
     const n = tl.timeS.length - 1;
@@ -220,6 +229,7 @@ export function refineOnWholeTests(
       r0f: new Float64Array(n).fill(1),
       rcf: new Float64Array(n * nRc).fill(1),
       weight: new Float64Array(n),
+      dynamic: tl.dynamic === true,
     };
     for (let k = 1; k <= n; k++) {
       const j = k - 1;
@@ -238,12 +248,23 @@ export function refineOnWholeTests(
         if (s) p.rcf[j * nRc + q] = s.at(z, tl.tempK[k], tl.currentA[k]);
       }
       p.weight[j] = Math.min(p.dt[j], capS);
-      weightSum += p.weight[j];
+      weightSums[p.dynamic ? 1 : 0] += p.weight[j];
     }
     prepared.push(p);
   }
+  const weightSum = weightSums[0] + weightSums[1];
   if (!(weightSum > 0)) throw new Error("whole-test refinement: the tests have no rows to score");
-  for (const p of prepared) for (let j = 0; j < p.n; j++) p.weight[j] = Math.sqrt(p.weight[j] / weightSum);
+  const share = o.dynamicShare ?? 0.5;
+  if (!(share > 0 && share < 1)) throw new Error(`dynamicShare: got ${share}, expected a fraction in (0, 1)`);
+  // Each kind of test normalised to its share when both are there, else every row by time alone.
+  const divisor =
+    weightSums[0] > 0 && weightSums[1] > 0
+      ? [weightSums[0] / (1 - share), weightSums[1] / share]
+      : [weightSum, weightSum];
+  for (const p of prepared) {
+    const d = divisor[p.dynamic ? 1 : 0];
+    for (let j = 0; j < p.n; j++) p.weight[j] = Math.sqrt(p.weight[j] / d);
+  }
   const dataCount = prepared.reduce((a, p) => a + p.n, 0);
 
   const p0 = new Float64Array(nParam);
