@@ -13,7 +13,9 @@
  * scaled by the set's Arrhenius factor, C held), so the scoring model is exactly the one the refinement fitted.
  * A diagnostic for the docs, not a way to make the shipped set: its tables stay HPPC-only.
  *
- *   npm run fit-crossval [-- --params <name|file>]       (about a minute; prints a Markdown table)
+ *   npm run fit-crossval [-- --params <name|file>] [--ratios]
+ *     (about a minute; prints a Markdown table; --ratios adds, per temperature, the row refined on all cycles
+ *     over the shipped row)
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -99,6 +101,31 @@ const lines = [
   "|---|---:|---:|---:|---:|",
 ];
 const met = [0, 0, 0];
+const ratios: string[] = [];
+
+/** The row refined on all of a temperature's cycles over the shipped row, every other SOC point. */
+function ratioLines(dir: string, j: number, row: ResistanceRow): string {
+  const shippedRow = rowAt(j);
+  const every2 = (xs: number[]) => xs.filter((_, i) => i % 2 === 0);
+  const line = (label: string, a: number[], b: number[]) =>
+    `| ${label} | ${every2(b.map((v, i) => v / a[i]))
+      .map((x) => x.toFixed(2))
+      .join(" | ")} |`;
+  return [
+    `\n${dir} (${axisC[j]} °C): refined on all cycles / shipped, at SOC ${every2(grid).join(", ")}\n`,
+    `| | ${every2(grid)
+      .map((z) => z.toFixed(2))
+      .join(" | ")} |`,
+    `|---|${every2(grid)
+      .map(() => "---:")
+      .join("|")}|`,
+    line("R0", shippedRow.r0, row.r0),
+    ...shippedRow.rc.flatMap((b, k) => [
+      line(`R${k + 1}`, b.r, row.rc[k].r),
+      line(`τ${k + 1}`, b.tau, row.rc[k].tau),
+    ]),
+  ].join("\n");
+}
 let files = 0;
 for (const t of TEMPERATURES) {
   const dir = join(DATA_DIR, "panasonic-18650pf/drive_cycles_1hz", t.dir);
@@ -117,13 +144,14 @@ for (const t of TEMPERATURES) {
       if (!voltageV || !tempK) throw new Error(`${f.name}: needs voltage and cell temperature columns`);
       return { source: f.name, timeS, currentA, voltageV, tempK, initialSoc: 1 };
     });
-    const r = refineOnWholeTests(timelines, base, rowAt(j), { grid, tempC: axisC[j], arrheniusEa: ea });
-    return setWithRow(r.row, axisC[j]);
+    const { row } = refineOnWholeTests(timelines, base, rowAt(j), { grid, tempC: axisC[j], arrheniusEa: ea });
+    return { row, model: setWithRow(row, axisC[j]) };
   };
   const all = refined(cycles);
+  if (process.argv.includes("--ratios")) ratios.push(ratioLines(t.dir, j, all.row));
   for (const f of cycles) {
     const others = refined(cycles.filter((c) => c !== f));
-    const figures = [rmse(shipped, f), rmse(others, f), rmse(all, f)];
+    const figures = [rmse(shipped, f), rmse(others.model, f), rmse(all.model, f)];
     figures.forEach((v, k) => {
       if (v <= t.targetV) met[k]++;
     });
@@ -135,3 +163,4 @@ for (const t of TEMPERATURES) {
 }
 lines.push(`| targets met | | ${met[0]} of ${files} | ${met[1]} of ${files} | ${met[2]} of ${files} |`);
 console.log(lines.join("\n"));
+for (const r of ratios) console.log(r);
