@@ -144,7 +144,13 @@ for (const t of TEMPERATURES) {
       if (!voltageV || !tempK) throw new Error(`${f.name}: needs voltage and cell temperature columns`);
       return { source: f.name, timeS, currentA, voltageV, tempK, initialSoc: 1 };
     });
-    const { row } = refineOnWholeTests(timelines, base, rowAt(j), { grid, tempC: axisC[j], arrheniusEa: ea });
+    const { row } = refineOnWholeTests(timelines, base, rowAt(j), {
+      grid,
+      tempC: axisC[j],
+      arrheniusEa: ea,
+      // A set with a current axis keeps it: the refinement holds it, as the fitter's does.
+      currentScale: { r0: shipped.r0CurrentScale, rc: shipped.rc.map((b) => b.rCurrentScale) },
+    });
     return { row, model: setWithRow(row, axisC[j]) };
   };
   const all = refined(cycles);
