@@ -16,7 +16,7 @@ import {
   toFitSeries,
   validateAgainst,
 } from "../src/index.ts";
-import { fitTruthResistances, syntheticHppc } from "./fit-synthetic.ts";
+import { fitTruthResistances, syntheticFitInput, syntheticHppc } from "./fit-synthetic.ts";
 import { testCellFile } from "./fixtures.ts";
 
 const truthFile = testCellFile({
@@ -32,26 +32,7 @@ const hppc = (tempC: number, seed: number) =>
   syntheticHppc(truth, tempC, seed, [0.95, 0.75, 0.55, 0.35, 0.15], [6]);
 
 test("fitting model-generated HPPC tests gives back the model", () => {
-  const pulseTests = [10, 25].map((tc, k) => ({
-    series: toFitSeries(parseCsv(hppc(tc, k + 1)), `synthetic ${tc} °C`)[0],
-  }));
-  const m = truth.ocv;
-  const ocvTable = {
-    soc: Array.from(m.soc),
-    ocvV: Array.from(m.values),
-  };
-  const base = { ...truthFile } as Record<string, unknown>;
-  for (const k of [
-    "ocv",
-    "r0Ohm",
-    "rc",
-    "hysteresis",
-    "name",
-    "capacityAh",
-    "dUdT_VperK",
-    "arrheniusEaJperMol",
-  ])
-    delete base[k];
+  const { base, ocvTable, pulseTests } = syntheticFitInput(truthFile, truth);
   const r = fitCell({ name: "refit", capacityAh: 3, ocvTable, pulseTests, rcPairs: 2, slowRc: false, base });
   assert.deepEqual(r.warnings, []);
   assert.deepEqual(

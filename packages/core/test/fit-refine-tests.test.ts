@@ -12,14 +12,12 @@ import {
   compileCellParams,
   fitCell,
   parseCellParams,
-  parseCsv,
   Rng,
   refineOnWholeTests,
   type TestTimeline,
-  toFitSeries,
   validateAgainst,
 } from "../src/index.ts";
-import { fitTruthResistances, syntheticHppc } from "./fit-synthetic.ts";
+import { fitTruthResistances, syntheticFitInput } from "./fit-synthetic.ts";
 import { testCellFile } from "./fixtures.ts";
 
 const common = { hysteresis: undefined, coulombicEfficiency: 1, arrheniusEaJperMol: 0 };
@@ -33,9 +31,6 @@ slowScaled.rc[1] = {
 };
 const driveTruth = compileCellParams(testCellFile({ ...slowScaled, ...common }));
 const TEMP_C = 25;
-
-const hppc = (tempC: number, seed: number) =>
-  syntheticHppc(compileCellParams(pulsesTruth), tempC, seed, [0.95, 0.75, 0.55, 0.35, 0.15], [6]);
 
 /** A random drive profile of `n` s from `soc`, made by `model` at 25 °C, with 0.2 mV voltage noise. */
 function driveProfile(model: CellModel, seed: number, n: number, soc: number): TestTimeline {
@@ -59,23 +54,7 @@ function driveProfile(model: CellModel, seed: number, n: number, soc: number): T
 }
 
 function fit(refineTests?: TestTimeline[], dynamicShare?: number) {
-  const pulseTests = [10, 25].map((tc, k) => ({
-    series: toFitSeries(parseCsv(hppc(tc, k + 1)), `synthetic ${tc} °C`)[0],
-  }));
-  const base = { ...pulsesTruth } as Record<string, unknown>;
-  for (const k of [
-    "ocv",
-    "r0Ohm",
-    "rc",
-    "hysteresis",
-    "name",
-    "capacityAh",
-    "dUdT_VperK",
-    "arrheniusEaJperMol",
-  ])
-    delete base[k];
-  const m = compileCellParams(pulsesTruth).ocv;
-  const ocvTable = { soc: Array.from(m.soc), ocvV: Array.from(m.values) };
+  const { base, ocvTable, pulseTests } = syntheticFitInput(pulsesTruth, compileCellParams(pulsesTruth));
   return fitCell({
     name: "refit",
     capacityAh: 3,

@@ -1,5 +1,13 @@
 /** HPPC-like tests that the cell model itself generates, for the fit tests: what the fit must give back is known. */
-import { CellArray, type CellModel, celsiusToKelvin, formatCsv, Rng } from "../src/index.ts";
+import {
+  CellArray,
+  type CellModel,
+  celsiusToKelvin,
+  formatCsv,
+  parseCsv,
+  Rng,
+  toFitSeries,
+} from "../src/index.ts";
 
 /** R0 and two RC pairs over SOC × temperature (10 and 25 °C) of the synthetic truth cell. */
 export function fitTruthResistances() {
@@ -53,4 +61,34 @@ export function syntheticHppc(
     }
   }
   return formatCsv(cols);
+}
+
+/**
+ * What a fit of the synthetic truth starts from: its OCV as a table, the fields the tests cannot give as the base
+ * (everything the fit identifies removed), and model-generated HPPC tests at 10 and 25 °C (one 6-A pulse per level).
+ */
+export function syntheticFitInput(truthFile: Record<string, unknown>, truth: CellModel) {
+  const base = { ...truthFile };
+  for (const k of [
+    "ocv",
+    "r0Ohm",
+    "rc",
+    "hysteresis",
+    "name",
+    "capacityAh",
+    "dUdT_VperK",
+    "arrheniusEaJperMol",
+  ])
+    delete base[k];
+  const pulseTests = [10, 25].map((tc, k) => ({
+    series: toFitSeries(
+      parseCsv(syntheticHppc(truth, tc, k + 1, [0.95, 0.75, 0.55, 0.35, 0.15], [6])),
+      `synthetic ${tc} °C`,
+    )[0],
+  }));
+  return {
+    base,
+    ocvTable: { soc: Array.from(truth.ocv.soc), ocvV: Array.from(truth.ocv.values) },
+    pulseTests,
+  };
 }
