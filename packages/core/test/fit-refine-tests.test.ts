@@ -166,4 +166,7 @@ test("refinement tests that cannot be used are refused by name", () => {
   assert.throws(() => fit([still]), /refineTests: drive 9 never carries current/);
   const short = { ...driveProfile(driveTruth, 10, 100, 0.9), voltageV: new Float64Array(3) };
   assert.throws(() => fit([short]), /refineTests: drive 10 needs at least 2 rows/);
+  const gap = driveProfile(driveTruth, 11, 100, 0.9);
+  gap.tempK[40] = Number.NaN;
+  assert.throws(() => fit([gap]), /refineTests: drive 11 row 40 \(t = 40 s\).*temperature NaN K/);
 });

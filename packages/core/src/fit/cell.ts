@@ -715,16 +715,23 @@ function timelinesByTemperature(tests: readonly TestTimeline[], tempsC: readonly
       throw new Error(
         `refineTests: ${tl.source} needs at least 2 rows of time, current, voltage and temperature of equal length`,
       );
+    for (let k = 0; k < n; k++)
+      if (
+        !Number.isFinite(tl.currentA[k]) ||
+        !Number.isFinite(tl.voltageV[k]) ||
+        !(tl.tempK[k] > 0) ||
+        !(k === 0 || tl.timeS[k] > tl.timeS[k - 1])
+      )
+        throw new Error(
+          `refineTests: ${tl.source} row ${k} (t = ${tl.timeS[k]} s): current ${tl.currentA[k]} A, voltage ${tl.voltageV[k]} V, temperature ${tl.tempK[k]} K; expected finite values, a temperature above 0 K and time increasing`,
+        );
     if (!(tl.initialSoc >= 0 && tl.initialSoc <= 1))
       throw new Error(
         `refineTests: ${tl.source} starts at SOC ${tl.initialSoc}; expected a fraction in [0, 1]`,
       );
     const loaded = tl.currentA.findIndex((i) => Math.abs(i) > 0);
     if (loaded < 0) throw new Error(`refineTests: ${tl.source} never carries current, so it refines nothing`);
-    const tC = kelvinToCelsius(tl.tempK[loaded]);
-    if (!Number.isFinite(tC))
-      throw new Error(`refineTests: ${tl.source} has no temperature at its first loaded row`);
-    out[nearestIndex(tempsC, tC)].push({ ...tl, dynamic: true });
+    out[nearestIndex(tempsC, kelvinToCelsius(tl.tempK[loaded]))].push({ ...tl, dynamic: true });
   }
   return out;
 }
